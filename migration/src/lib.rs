@@ -1,0 +1,17 @@
+//! Schema migrations for tidings. The application never builds its schema from
+//! entities: these migrations are the only source of truth, and the tests run
+//! against them.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_queues_messages_claims;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(
+            m20261123_000001_create_queues_messages_claims::Migration,
+        )]
+    }
+}

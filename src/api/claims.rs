@@ -1,0 +1,185 @@
+//! Claims: create (claim up to `limit` free messages), get, update, release.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use super::body;
+use super::context::{queue_name, RequestContext};
+use super::messages::format_message;
+use super::params::Params;
+use super::state::AppState;
+use crate::domain::limits::*;
+use crate::error::{ApiError, ApiResult};
+use crate::store;
+use crate::store::entities::claim;
+
+const CLAIM_BODY_LIMIT: usize = 64 * 1024;
+
+fn too_large() -> ApiError {
+    ApiError::bad_body("Request body is too large.")
+}
+
+/// `{"ttl","grace"}` with defaults for absent fields; explicit nulls and
+/// non-integers are refused as Zaqar's sanitizer does.
+fn ttl_and_grace(doc: Option<Value>) -> ApiResult<(i64, i64)> {
+    let map = match doc {
+        None => Map::new(),
+        Some(v) => body::expect_object(v)?,
+    };
+    let ttl = body::int_field(&map, "ttl")?.unwrap_or(DEFAULT_CLAIM_TTL);
+    let grace = body::int_field(&map, "grace")?.unwrap_or(DEFAULT_CLAIM_GRACE);
+    Ok((ttl, grace))
+}
+
+fn check_ttl(ttl: i64) -> ApiResult<()> {
+    if !(MIN_CLAIM_TTL..=MAX_CLAIM_TTL).contains(&ttl) {
+        return Err(ApiError::invalid(format!(
+            "The TTL for a claim may not exceed {MAX_CLAIM_TTL} seconds, and must be at least {MIN_CLAIM_TTL} seconds long."
+        )));
+    }
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path))]
+pub async fn create(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let name = queue_name(&path)?;
+    let params = Params::parse(req.query_string());
+    let limit = match params.int("limit")? {
+        None => DEFAULT_CLAIM_LIMIT,
+        Some(n) if (1..=MAX_MESSAGES_PER_CLAIM_OR_POP).contains(&n) => n,
+        Some(_) => return Err(ApiError::invalid(format!(
+            "Limit must be at least 1 and may not be greater than {MAX_MESSAGES_PER_CLAIM_OR_POP}."
+        ))),
+    };
+    let raw = body::read(&req, payload, CLAIM_BODY_LIMIT, too_large).await?;
+    let (ttl, grace) = ttl_and_grace(body::parse_json(&raw)?)?;
+    check_ttl(ttl)?;
+    if !(MIN_CLAIM_GRACE..=MAX_CLAIM_GRACE).contains(&grace) {
+        return Err(ApiError::invalid(format!(
+            "The grace for a claim may not exceed {MAX_CLAIM_GRACE} seconds, and must be at least {MIN_CLAIM_GRACE} seconds long."
+        )));
+    }
+
+    let now = state.now();
+    let claim_id = uuid::Uuid::new_v4().to_string();
+    let expires_at = now + ttl * 1000;
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    let candidates =
+        store::messages::free_for_claim(&txn, &ctx.project, &name, limit as u64, now).await?;
+    if candidates.is_empty() {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    let seqs: Vec<i64> = candidates.iter().map(|m| m.seq).collect();
+    store::messages::apply_claim(
+        &txn,
+        &seqs,
+        &claim_id,
+        expires_at,
+        expires_at + grace * 1000,
+        now,
+    )
+    .await?;
+    store::claims::insert(
+        &txn,
+        claim::Model {
+            id: claim_id.clone(),
+            project: ctx.project.as_str().to_string(),
+            queue: name.as_str().to_string(),
+            ttl,
+            grace,
+            created_at: now,
+            expires_at,
+        },
+    )
+    .await?;
+    let claimed = store::messages::claimed_by(&txn, &claim_id, now).await?;
+    txn.commit().await?;
+    if claimed.is_empty() {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    let messages: Vec<Value> = claimed
+        .iter()
+        .map(|m| format_message(&name, m, now))
+        .collect();
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v2/queues/{name}/claims/{claim_id}"),
+        ))
+        .json(json!({"messages": messages})))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (queue, id) = path.into_inner();
+    let name = queue_name(&queue)?;
+    let now = state.now();
+    let claim = store::claims::get_live(&state.db, &ctx.project, &name, &id, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Claim {id} does not exist.")))?;
+    let messages = store::messages::claimed_by(&state.db, &id, now).await?;
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|m| format_message(&name, m, now))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "age": (now - claim.created_at).max(0) / 1000,
+        "ttl": claim.ttl,
+        "messages": messages,
+        "href": format!("/v2/queues/{name}/claims/{id}"),
+    })))
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path.0))]
+pub async fn update(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let (queue, id) = (path.0.clone(), path.1.clone());
+    let name = queue_name(&queue)?;
+    let raw = body::read(&req, payload, CLAIM_BODY_LIMIT, too_large).await?;
+    let (ttl, grace) = ttl_and_grace(body::parse_json(&raw)?)?;
+    check_ttl(ttl)?;
+    let grace = grace.max(0);
+    let now = state.now();
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    if store::claims::get_live(&txn, &ctx.project, &name, &id, now)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("Claim {id} does not exist.")));
+    }
+    let expires_at = now + ttl * 1000;
+    store::messages::extend_claim(&txn, &id, expires_at, expires_at + grace * 1000, now).await?;
+    store::claims::update_expiry(&txn, &id, ttl, grace, now, expires_at).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path.0))]
+pub async fn release(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (queue, id) = (path.0.clone(), path.1.clone());
+    let name = queue_name(&queue)?;
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    if store::claims::delete(&txn, &ctx.project, &name, &id).await? > 0 {
+        store::messages::release_claim(&txn, &id).await?;
+    }
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}

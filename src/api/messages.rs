@@ -1,0 +1,358 @@
+//! Messages: batch post, list, get, get-many, delete (with the claim rules),
+//! delete by ids, pop.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::body;
+use super::context::{queue_name, RequestContext};
+use super::params::Params;
+use super::state::AppState;
+use crate::domain::limits::*;
+use crate::domain::queue_metadata::truthy;
+use crate::domain::QueueName;
+use crate::error::{ApiError, ApiResult};
+use crate::store;
+use crate::store::entities::message::Model as MessageRow;
+use crate::store::messages::{ListOptions, NewMessage};
+
+/// The v2 message object; `href` carries `?claim_id=` while claimed.
+pub fn format_message(queue: &QueueName, m: &MessageRow, now: i64) -> Value {
+    let mut href = format!("/v2/queues/{queue}/messages/{}", m.id);
+    if let Some(claim) = m.active_claim(now) {
+        href.push_str("?claim_id=");
+        href.push_str(claim);
+    }
+    json!({
+        "id": m.id,
+        "href": href,
+        "ttl": m.ttl,
+        "age": (now - m.created_at).max(0) / 1000,
+        "body": parse_body(&m.body),
+    })
+}
+
+pub fn parse_body(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+fn post_too_large(max: i64) -> impl Fn() -> ApiError {
+    move || {
+        ApiError::invalid(format!(
+            "Message collection size is too large. Max size {max}"
+        ))
+    }
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path))]
+pub async fn post(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let name = queue_name(&path)?;
+    let metadata = store::queues::metadata(&state.db, &ctx.project, &name).await?;
+    let max_size = metadata
+        .get("_max_messages_post_size")
+        .and_then(Value::as_i64)
+        .filter(|n| *n > 0)
+        .map(|n| n.min(MAX_MESSAGES_POST_SIZE))
+        .unwrap_or(MAX_MESSAGES_POST_SIZE);
+    let raw = body::read(&req, payload, max_size as usize, post_too_large(max_size)).await?;
+    let doc = body::parse_json(&raw)?.unwrap_or(Value::Null);
+    let default_ttl = metadata
+        .get("_default_message_ttl")
+        .and_then(Value::as_i64)
+        .filter(|n| *n > 0);
+    let delay_enabled = metadata
+        .get("_default_message_delay")
+        .map(truthy)
+        .unwrap_or(false);
+    let default_delay = metadata
+        .get("_default_message_delay")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let batch = parse_batch(
+        doc,
+        default_ttl.unwrap_or(DEFAULT_MESSAGE_TTL),
+        delay_enabled,
+        default_delay,
+    )?;
+
+    let now = state.now();
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    store::queues::create_if_absent(&txn, &ctx.project, &name, &serde_json::Map::new(), now)
+        .await?;
+    store::messages::insert_batch(&txn, &ctx.project, &name, &ctx.client_id, &batch, now).await?;
+    txn.commit().await?;
+
+    let ids: Vec<&str> = batch.iter().map(|m| m.id.as_str()).collect();
+    let resources: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/v2/queues/{name}/messages/{id}"))
+        .collect();
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v2/queues/{name}/messages?ids={}", ids.join(",")),
+        ))
+        .json(json!({"resources": resources})))
+}
+
+/// Validates the `{"messages": [...]}` document with Zaqar's rules.
+fn parse_batch(
+    doc: Value,
+    default_ttl: i64,
+    delay_enabled: bool,
+    default_delay: i64,
+) -> ApiResult<Vec<NewMessage>> {
+    let Value::Object(mut doc) = doc else {
+        return Err(ApiError::invalid(
+            "No messages were found in the request body.",
+        ));
+    };
+    let items = match doc.remove("messages") {
+        None => {
+            return Err(ApiError::invalid(
+                "No messages were found in the request body.",
+            ))
+        }
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(ApiError::bad_body("Document type not supported.")),
+    };
+    if items.is_empty() {
+        return Err(ApiError::invalid("No messages to enqueu."));
+    }
+    let mut batch = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::Object(mut item) = item else {
+            return Err(ApiError::bad_body("Document type not supported."));
+        };
+        let ttl = body::int_field(&item, "ttl")?.unwrap_or(default_ttl);
+        let delay = body::int_field(&item, "delay")?;
+        let body = item
+            .remove("body")
+            .ok_or_else(|| ApiError::bad_body("Missing \"body\" field."))?;
+        if !(MIN_MESSAGE_TTL..=MAX_MESSAGE_TTL).contains(&ttl) {
+            return Err(ApiError::invalid(format!(
+                "The TTL for a message may not exceed {MAX_MESSAGE_TTL} seconds, and must be at least {MIN_MESSAGE_TTL} seconds long."
+            )));
+        }
+        if let Some(d) = delay {
+            if !(0..=MAX_MESSAGE_DELAY).contains(&d) {
+                return Err(ApiError::invalid(format!(
+                    "The delay for a message may not exceed {MAX_MESSAGE_DELAY} seconds, and must be at least 0 seconds long."
+                )));
+            }
+        }
+        // Zaqar honours per-message delay only on queues with a default delay.
+        let delay = if delay_enabled {
+            delay.unwrap_or(default_delay)
+        } else {
+            0
+        };
+        batch.push(NewMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            body,
+            ttl,
+            delay,
+        });
+    }
+    Ok(batch)
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let name = queue_name(&path)?;
+    let params = Params::parse(req.query_string());
+    if let Some(ids) = params.list("ids") {
+        return get_many(&state, &ctx, &name, ids).await;
+    }
+    let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let echo = params.bool("echo")?.unwrap_or(false);
+    let include_claimed = params.bool("include_claimed")?.unwrap_or(false);
+    let include_delayed = params.bool("include_delayed")?.unwrap_or(false);
+    // Markers we hand out are sequence numbers; anything else starts over.
+    let after_seq = params.str("marker").and_then(|m| m.parse::<i64>().ok());
+    let now = state.now();
+    let opts = ListOptions {
+        after_seq,
+        limit: limit as u64,
+        exclude_client: (!echo).then_some(&ctx.client_id),
+        include_claimed,
+        include_delayed,
+    };
+    let rows = store::messages::list(&state.db, &ctx.project, &name, opts, now).await?;
+    let messages: Vec<Value> = rows.iter().map(|m| format_message(&name, m, now)).collect();
+    let links = match rows.last() {
+        None => json!([]),
+        Some(last) => {
+            let mut query = format!("marker={}&limit={limit}&echo={echo}", last.seq);
+            if include_claimed {
+                query.push_str("&include_claimed=true");
+            }
+            if include_delayed {
+                query.push_str("&include_delayed=true");
+            }
+            json!([{"rel": "next", "href": format!("/v2/queues/{name}/messages?{query}")}])
+        }
+    };
+    Ok(HttpResponse::Ok().json(json!({"messages": messages, "links": links})))
+}
+
+async fn get_many(
+    state: &AppState,
+    ctx: &RequestContext,
+    name: &QueueName,
+    ids: &[String],
+) -> ApiResult<HttpResponse> {
+    if ids.len() as i64 > MAX_PER_PAGE {
+        return Err(ApiError::invalid(format!(
+            "No more than {MAX_PER_PAGE} messages can be retrieved at once."
+        )));
+    }
+    let now = state.now();
+    let rows = store::messages::get_many(&state.db, &ctx.project, name, ids, now).await?;
+    if rows.is_empty() {
+        return Err(ApiError::plain_not_found());
+    }
+    let messages: Vec<Value> = rows.iter().map(|m| format_message(name, m, now)).collect();
+    Ok(HttpResponse::Ok().json(json!({"messages": messages})))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (queue, id) = path.into_inner();
+    let name = queue_name(&queue)?;
+    let now = state.now();
+    let row = store::messages::get(&state.db, &ctx.project, &name, &id, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Message {id} does not exist.")))?;
+    Ok(HttpResponse::Ok().json(format_message(&name, &row, now)))
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path.0))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (queue, id) = (path.0.clone(), path.1.clone());
+    let name = queue_name(&queue)?;
+    let params = Params::parse(req.query_string());
+    let claim_id = params.str("claim_id");
+    let now = state.now();
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    if let Some(cid) = claim_id {
+        if store::claims::get_live(&txn, &ctx.project, &name, cid, now)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::invalid(
+                "The specified claim does not exist or has expired.",
+            ));
+        }
+    }
+    let Some(row) = store::messages::get(&txn, &ctx.project, &name, &id, now).await? else {
+        return Ok(HttpResponse::NoContent().finish());
+    };
+    match (row.active_claim(now), claim_id) {
+        (Some(_), None) => {
+            return Err(ApiError::forbidden(
+                "Unable to delete",
+                "This message is claimed; it cannot be deleted without a valid claim ID.",
+            ))
+        }
+        (Some(held), Some(given)) if held != given => {
+            return Err(ApiError::forbidden(
+                "Unable to delete",
+                "This message is claimed; it cannot be deleted without a valid claim ID.",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::invalid(
+                "A claim was specified, but the message is not currently claimed.",
+            ))
+        }
+        _ => {}
+    }
+    store::messages::delete_by_seqs(&txn, &[row.seq]).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path))]
+pub async fn delete_many(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let name = queue_name(&path)?;
+    let params = Params::parse(req.query_string());
+    let ids = params.list("ids");
+    let pop = params.int("pop")?;
+    match (ids, pop) {
+        (None, None) => Err(ApiError::invalid(
+            "ids parameter or pop parameter is required",
+        )),
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "pop and id params cannot be present together in the delete request.",
+        )),
+        (Some(ids), None) => {
+            if ids.len() as i64 > MAX_PER_PAGE {
+                return Err(ApiError::invalid(format!(
+                    "No more than {MAX_PER_PAGE} messages can be deleted at once."
+                )));
+            }
+            store::messages::delete_by_ids(&state.db, &ctx.project, &name, ids).await?;
+            Ok(HttpResponse::NoContent().finish())
+        }
+        (None, Some(n)) => {
+            if !(1..=MAX_MESSAGES_PER_CLAIM_OR_POP).contains(&n) {
+                return Err(ApiError::invalid(format!(
+                    "Pop value must be at least 1 and may not be greater than {MAX_MESSAGES_PER_CLAIM_OR_POP}."
+                )));
+            }
+            pop_messages(&state, &ctx, &name, n).await
+        }
+    }
+}
+
+async fn pop_messages(
+    state: &AppState,
+    ctx: &RequestContext,
+    name: &QueueName,
+    n: i64,
+) -> ApiResult<HttpResponse> {
+    let now = state.now();
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    let rows = store::messages::free_for_claim(&txn, &ctx.project, name, n as u64, now).await?;
+    let seqs: Vec<i64> = rows.iter().map(|m| m.seq).collect();
+    store::messages::delete_by_seqs(&txn, &seqs).await?;
+    txn.commit().await?;
+    let messages: Vec<Value> = rows
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "age": (now - m.created_at).max(0) / 1000,
+                "ttl": m.ttl,
+                "body": parse_body(&m.body),
+                "claim_id": Value::Null,
+                "claim_count": m.claim_count,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"messages": messages})))
+}

@@ -1,0 +1,14 @@
+//! HTTP handlers: parse the request into domain types, call the store or a
+//! service, shape the Zaqar response. One file per resource.
+pub mod body;
+pub mod claims;
+pub mod context;
+pub mod messages;
+pub mod misc;
+pub mod params;
+pub mod queues;
+mod routes;
+pub mod state;
+
+pub use routes::configure;
+pub use state::AppState;

@@ -1,0 +1,90 @@
+//! The route table. Each resource lists its methods; any other method gets
+//! 405 with `Allow`, as falcon answers.
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{claims, messages, misc, queues};
+use crate::error::ApiError;
+
+fn not_allowed(
+    allow: &'static str,
+) -> impl Fn() -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone {
+    move || std::future::ready(Err(ApiError::MethodNotAllowed { allow }))
+}
+
+async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    super::context::check_content_negotiation(&req)?;
+    Err(ApiError::plain_not_found())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/")
+            .route(web::get().to(misc::versions))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource(["/v2", "/v2/"])
+            .route(web::get().to(misc::homedoc))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/ping")
+            .route(web::get().to(misc::ping))
+            .route(web::head().to(misc::ping_head))
+            .default_service(web::to(not_allowed("GET, HEAD"))),
+    )
+    .service(
+        web::resource("/v2/health")
+            .route(web::get().to(misc::health))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/queues")
+            .route(web::get().to(queues::list))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}")
+            .route(web::put().to(queues::create))
+            .route(web::get().to(queues::get))
+            .route(web::patch().to(queues::patch))
+            .route(web::delete().to(queues::delete))
+            .default_service(web::to(not_allowed("DELETE, GET, PATCH, PUT"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/stats")
+            .route(web::get().to(queues::stats))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/purge")
+            .route(web::post().to(queues::purge))
+            .default_service(web::to(not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/messages")
+            .route(web::post().to(messages::post))
+            .route(web::get().to(messages::list))
+            .route(web::delete().to(messages::delete_many))
+            .default_service(web::to(not_allowed("DELETE, GET, POST"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/messages/{message_id}")
+            .route(web::get().to(messages::get))
+            .route(web::delete().to(messages::delete))
+            .default_service(web::to(not_allowed("DELETE, GET"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/claims")
+            .route(web::post().to(claims::create))
+            .default_service(web::to(not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/claims/{claim_id}")
+            .route(web::get().to(claims::get))
+            .route(web::patch().to(claims::update))
+            .route(web::delete().to(claims::release))
+            .default_service(web::to(not_allowed("DELETE, GET, PATCH"))),
+    )
+    .default_service(web::to(unknown_route));
+}

@@ -1,0 +1,273 @@
+//! One settings tree: defaults, then the TOML file named by `TIDINGS_CONFIG`,
+//! then `TIDINGS_*` environment variables. Validated once at load so the rest
+//! of the program can trust it.
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+/// Every environment variable tidings reads, with its meaning and default.
+/// `tidings --help` prints this table, and the README repeats it.
+pub const ENV_VARS: &[(&str, &str, &str)] = &[
+    (
+        "TIDINGS_CONFIG",
+        "path of an optional TOML file with the keys below (lower case, without the prefix)",
+        "(none)",
+    ),
+    ("TIDINGS_BIND", "listen address", "127.0.0.1:8888"),
+    (
+        "TIDINGS_DATABASE_URL",
+        "sqlite://path?mode=rwc or postgres://...",
+        "sqlite://tidings.db?mode=rwc",
+    ),
+    (
+        "TIDINGS_PUBLIC_URL",
+        "base URL put into links in emails",
+        "http:// + bind",
+    ),
+    (
+        "TIDINGS_MAIL_URL",
+        "smtp://[user:pass@]host[:port], smtps://..., sendmail, sendmail:/path, file:/dir",
+        "file:./var/mail",
+    ),
+    (
+        "TIDINGS_MAIL_FROM",
+        "default From header",
+        "tidings <no-reply@localhost>",
+    ),
+    (
+        "TIDINGS_REQUIRE_CONFIRMATION",
+        "which subscriber schemes start inactive: mailto, all, none",
+        "mailto",
+    ),
+    (
+        "TIDINGS_WEBHOOK_ALLOW_NETS",
+        "comma-separated CIDRs a webhook may reach although private/loopback",
+        "(empty: deny private)",
+    ),
+    ("TIDINGS_LOG_FORMAT", "log output: text or json", "text"),
+    (
+        "TIDINGS_LOG",
+        "log filter (tracing EnvFilter syntax)",
+        "info",
+    ),
+    (
+        "TIDINGS_SWEEP_INTERVAL_SECS",
+        "how often expired messages, claims and subscriptions are swept",
+        "30",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequireConfirmation {
+    Mailto,
+    All,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub bind: String,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub mail_url: String,
+    pub mail_from: String,
+    pub require_confirmation: RequireConfirmation,
+    pub webhook_allow_nets: Vec<String>,
+    pub log_format: LogFormat,
+    pub log: String,
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1:8888".into(),
+            database_url: "sqlite://tidings.db?mode=rwc".into(),
+            public_url: None,
+            mail_url: "file:./var/mail".into(),
+            mail_from: "tidings <no-reply@localhost>".into(),
+            require_confirmation: RequireConfirmation::Mailto,
+            webhook_allow_nets: Vec::new(),
+            log_format: LogFormat::Text,
+            log: "info".into(),
+            sweep_interval_secs: 30,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads from the process environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Settings::from_env_map(&env)
+    }
+
+    /// Loads from an explicit variable map (tests use this to stay hermetic).
+    pub fn from_env_map(env: &HashMap<String, String>) -> anyhow::Result<Settings> {
+        let mut settings = match env.get("TIDINGS_CONFIG").filter(|p| !p.is_empty()) {
+            Some(path) => Settings::from_file(Path::new(path))?,
+            None => Settings::default(),
+        };
+        settings.apply_env(env)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Settings> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading TIDINGS_CONFIG file {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("parsing TIDINGS_CONFIG file {}", path.display()))
+    }
+
+    fn apply_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
+        let get = |key: &str| {
+            env.get(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(v) = get("TIDINGS_BIND") {
+            self.bind = v;
+        }
+        if let Some(v) = get("TIDINGS_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("TIDINGS_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("TIDINGS_MAIL_URL") {
+            self.mail_url = v;
+        }
+        if let Some(v) = get("TIDINGS_MAIL_FROM") {
+            self.mail_from = v;
+        }
+        if let Some(v) = get("TIDINGS_REQUIRE_CONFIRMATION") {
+            self.require_confirmation = match v.to_ascii_lowercase().as_str() {
+                "mailto" => RequireConfirmation::Mailto,
+                "all" => RequireConfirmation::All,
+                "none" => RequireConfirmation::None,
+                other => {
+                    bail!("TIDINGS_REQUIRE_CONFIRMATION must be mailto, all or none, not {other:?}")
+                }
+            };
+        }
+        if let Some(v) = get("TIDINGS_WEBHOOK_ALLOW_NETS") {
+            self.webhook_allow_nets = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = get("TIDINGS_LOG_FORMAT") {
+            self.log_format = match v.to_ascii_lowercase().as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => bail!("TIDINGS_LOG_FORMAT must be text or json, not {other:?}"),
+            };
+        }
+        if let Some(v) = get("TIDINGS_LOG") {
+            self.log = v;
+        }
+        if let Some(v) = get("TIDINGS_SWEEP_INTERVAL_SECS") {
+            self.sweep_interval_secs = v.parse().with_context(|| {
+                format!("TIDINGS_SWEEP_INTERVAL_SECS must be a whole number of seconds, not {v:?}")
+            })?;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.bind.parse::<std::net::SocketAddr>().is_err() && !self.bind.contains(':') {
+            bail!("TIDINGS_BIND must be host:port, not {:?}", self.bind);
+        }
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            bail!("TIDINGS_DATABASE_URL must start with sqlite:, postgres:// or postgresql://");
+        }
+        if let Some(public) = &self.public_url {
+            let parsed = url::Url::parse(public)
+                .with_context(|| format!("TIDINGS_PUBLIC_URL is not a URL: {public:?}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("TIDINGS_PUBLIC_URL must be an http or https URL");
+            }
+        }
+        if self.sweep_interval_secs == 0 {
+            bail!("TIDINGS_SWEEP_INTERVAL_SECS must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The base URL for links in emails, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let s = Settings::from_env_map(&env(&[])).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8888");
+        assert_eq!(s.database_url, "sqlite://tidings.db?mode=rwc");
+        assert_eq!(s.public_url(), "http://127.0.0.1:8888");
+        assert_eq!(s.mail_url, "file:./var/mail");
+        assert_eq!(s.require_confirmation, RequireConfirmation::Mailto);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\nmail_from = \"a <a@b.c>\"\n",
+        )
+        .unwrap();
+        let s = Settings::from_env_map(&env(&[
+            ("TIDINGS_CONFIG", path.to_str().unwrap()),
+            ("TIDINGS_BIND", "127.0.0.1:9001"),
+            ("TIDINGS_WEBHOOK_ALLOW_NETS", "127.0.0.0/8, ::1/128"),
+        ]))
+        .unwrap();
+        assert_eq!(s.bind, "127.0.0.1:9001");
+        assert_eq!(s.mail_from, "a <a@b.c>");
+        assert_eq!(s.webhook_allow_nets, vec!["127.0.0.0/8", "::1/128"]);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_named() {
+        let err =
+            Settings::from_env_map(&env(&[("TIDINGS_REQUIRE_CONFIRMATION", "maybe")])).unwrap_err();
+        assert!(err.to_string().contains("TIDINGS_REQUIRE_CONFIRMATION"));
+        let err =
+            Settings::from_env_map(&env(&[("TIDINGS_DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("TIDINGS_DATABASE_URL"));
+    }
+}

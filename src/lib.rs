@@ -1,0 +1,10 @@
+//! tidings: a self-hosted queue-subscription and notification service,
+//! wire-compatible with the OpenStack Zaqar v2 API.
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

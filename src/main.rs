@@ -1,0 +1,90 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tidings::config::{Settings, ENV_VARS};
+use tidings::startup::{Application, BuildOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "tidings",
+    version,
+    about = "Queue subscriptions and notifications (email, webhooks) with a Zaqar v2 compatible API",
+    after_help = env_help()
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the HTTP API and run the workers
+    /// until SIGINT or SIGTERM.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+fn env_help() -> String {
+    let mut out = String::from("Configuration (a TOML file and/or environment variables):\n");
+    for (name, meaning, default) in ENV_VARS {
+        out.push_str(&format!(
+            "  {name:<30} {meaning}\n  {:<30} default: {default}\n",
+            ""
+        ));
+    }
+    out
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("tidings: configuration error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    tidings::telemetry::init(settings.log_format, &settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("tidings: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => migrate(settings).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "tidings stopped with an error");
+            eprintln!("tidings: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let bind = settings.bind.clone();
+    let public = settings.public_url();
+    let app = Application::build(settings, BuildOptions::default()).await?;
+    tracing::info!(bind = %bind, port = app.port(), public_url = %public, "tidings is serving");
+    app.run_until_stopped().await?;
+    tracing::info!("tidings stopped");
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let db = tidings::store::db::connect(&settings.database_url).await?;
+    tidings::store::db::migrate(&db).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Wiring: database, migrations, background workers and the HTTP server.
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::api::{self, AppState};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Settings;
+use crate::store;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Options the tests change; production uses the defaults.
+pub struct BuildOptions {
+    pub clock: SharedClock,
+    /// Start the background sweeper and delivery workers. Tests that drive
+    /// workers step by step turn this off.
+    pub background_workers: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            clock: Arc::new(SystemClock),
+            background_workers: true,
+        }
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings, options: BuildOptions) -> anyhow::Result<Application> {
+        let db = store::db::connect(&settings.database_url).await?;
+        store::db::migrate(&db).await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding TIDINGS_BIND={}", settings.bind))?;
+        let port = listener
+            .local_addr()
+            .context("reading the bound address")?
+            .port();
+        let state = AppState {
+            db,
+            clock: options.clock,
+            settings: Arc::new(settings),
+        };
+
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(data.clone())
+                .configure(api::configure)
+        })
+        .listen(listener)
+        .context("starting the HTTP server")?
+        .shutdown_timeout(10)
+        .run();
+
+        let mut workers = Vec::new();
+        if options.background_workers {
+            let interval = Duration::from_secs(state.settings.sweep_interval_secs);
+            workers.push(tokio::spawn(store::sweeper::run(
+                state.db.clone(),
+                state.clock.clone(),
+                interval,
+            )));
+        }
+        Ok(Application {
+            port,
+            server,
+            state,
+            workers,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM (actix handles both and drains in-flight
+    /// requests), then stops the background workers.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await.context("HTTP server failed");
+        for worker in self.workers {
+            worker.abort();
+        }
+        self.state.db.clone().close().await.ok();
+        result
+    }
+}

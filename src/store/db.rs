@@ -1,0 +1,69 @@
+//! Opening the database and applying migrations.
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+/// Connects to SQLite (WAL, busy timeout) or PostgreSQL.
+///
+/// SQLite gets a single pooled connection: SQLite serialises writers anyway,
+/// and one connection rules out the "database is locked" errors that deferred
+/// transactions racing to upgrade their locks would otherwise produce.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let is_sqlite = url.starts_with("sqlite:");
+    if is_sqlite {
+        ensure_sqlite_parent_dir(url)?;
+    }
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    if is_sqlite {
+        options.max_connections(1).min_connections(1);
+        options.map_sqlx_sqlite_opts(|opts| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            // WAL + NORMAL survives a process crash (the promise we make);
+            // only a power loss can lose the last commits.
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    Database::connect(options)
+        .await
+        .context("connecting to the database (TIDINGS_DATABASE_URL)")
+}
+
+/// `sqlite://var/x.db?mode=rwc` fails if `var/` does not exist; create it so a
+/// first run just works.
+fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!(
+                    "creating the directory for the SQLite database {}",
+                    parent.display()
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("applying database migrations")
+}

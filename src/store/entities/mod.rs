@@ -1,0 +1,3 @@
+pub mod claim;
+pub mod message;
+pub mod queue;

@@ -1,0 +1,362 @@
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entities::message::{self, Entity as Message};
+use crate::domain::{ClientId, ProjectId, QueueName};
+
+/// A message ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub body: serde_json::Value,
+    pub ttl: i64,
+    pub delay: i64,
+}
+
+pub async fn insert_batch(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    client: &ClientId,
+    batch: &[NewMessage],
+    now: i64,
+) -> Result<(), DbErr> {
+    let rows = batch.iter().map(|m| message::ActiveModel {
+        id: Set(m.id.clone()),
+        project: Set(project.as_str().to_string()),
+        queue: Set(queue.as_str().to_string()),
+        body: Set(m.body.to_string()),
+        ttl: Set(m.ttl),
+        client_id: Set(client.as_str().to_string()),
+        created_at: Set(now),
+        expires_at: Set(now + m.ttl * 1000),
+        visible_at: Set(now + m.delay * 1000),
+        claim_id: Set(None),
+        claim_expires_at: Set(None),
+        claim_count: Set(0),
+        ..Default::default()
+    });
+    Message::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+fn in_queue(project: &ProjectId, queue: &QueueName) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(message::Column::Project.eq(project.as_str()))
+        .add(message::Column::Queue.eq(queue.as_str()))
+}
+
+/// Live: not expired.
+fn live(now: i64) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(message::Column::ExpiresAt.gt(now))
+}
+
+/// Free: not under an unexpired claim.
+pub fn unclaimed(now: i64) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(message::Column::ClaimId.is_null())
+        .add(message::Column::ClaimExpiresAt.lte(now))
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ListOptions<'a> {
+    pub after_seq: Option<i64>,
+    pub limit: u64,
+    /// When set, messages posted by this client are left out (echo=false).
+    pub exclude_client: Option<&'a ClientId>,
+    pub include_claimed: bool,
+    pub include_delayed: bool,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    opts: ListOptions<'_>,
+    now: i64,
+) -> Result<Vec<message::Model>, DbErr> {
+    let mut query = Message::find()
+        .filter(in_queue(project, queue))
+        .filter(live(now));
+    if let Some(seq) = opts.after_seq {
+        query = query.filter(message::Column::Seq.gt(seq));
+    }
+    if let Some(client) = opts.exclude_client {
+        query = query.filter(message::Column::ClientId.ne(client.as_str()));
+    }
+    if !opts.include_claimed {
+        query = query.filter(unclaimed(now));
+    }
+    if !opts.include_delayed {
+        query = query.filter(message::Column::VisibleAt.lte(now));
+    }
+    query
+        .order_by_asc(message::Column::Seq)
+        .limit(opts.limit)
+        .all(db)
+        .await
+}
+
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    ids: &[String],
+    now: i64,
+) -> Result<Vec<message::Model>, DbErr> {
+    Message::find()
+        .filter(in_queue(project, queue))
+        .filter(live(now))
+        .filter(message::Column::Id.is_in(ids.iter().cloned()))
+        .order_by_asc(message::Column::Seq)
+        .all(db)
+        .await
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    id: &str,
+    now: i64,
+) -> Result<Option<message::Model>, DbErr> {
+    Message::find()
+        .filter(in_queue(project, queue))
+        .filter(live(now))
+        .filter(message::Column::Id.eq(id))
+        .one(db)
+        .await
+}
+
+pub async fn delete_by_ids(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    ids: &[String],
+) -> Result<u64, DbErr> {
+    let res = Message::delete_many()
+        .filter(in_queue(project, queue))
+        .filter(message::Column::Id.is_in(ids.iter().cloned()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+pub async fn delete_by_seqs(db: &impl ConnectionTrait, seqs: &[i64]) -> Result<u64, DbErr> {
+    let res = Message::delete_many()
+        .filter(message::Column::Seq.is_in(seqs.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+pub async fn delete_all(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+) -> Result<(), DbErr> {
+    Message::delete_many()
+        .filter(in_queue(project, queue))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The oldest `limit` messages that are live, visible and unclaimed.
+pub async fn free_for_claim(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    limit: u64,
+    now: i64,
+) -> Result<Vec<message::Model>, DbErr> {
+    let mut query = Message::find()
+        .filter(in_queue(project, queue))
+        .filter(live(now))
+        .filter(unclaimed(now))
+        .filter(message::Column::VisibleAt.lte(now))
+        .order_by_asc(message::Column::Seq)
+        .limit(limit);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Two claimers racing skip each other's rows instead of blocking.
+        query = query.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        );
+    }
+    query.all(db).await
+}
+
+/// Puts the given messages under a claim, if they are still free, and makes
+/// sure each lives at least until the claim's end plus grace.
+pub async fn apply_claim(
+    db: &impl ConnectionTrait,
+    seqs: &[i64],
+    claim_id: &str,
+    claim_expires_at: i64,
+    min_expires_at: i64,
+    now: i64,
+) -> Result<u64, DbErr> {
+    let res = Message::update_many()
+        .col_expr(message::Column::ClaimId, Expr::value(claim_id))
+        .col_expr(
+            message::Column::ClaimExpiresAt,
+            Expr::value(claim_expires_at),
+        )
+        .col_expr(
+            message::Column::ClaimCount,
+            Expr::col(message::Column::ClaimCount).add(1),
+        )
+        .col_expr(
+            message::Column::ExpiresAt,
+            Expr::case(
+                message::Column::ExpiresAt.lt(min_expires_at),
+                Expr::value(min_expires_at),
+            )
+            .finally(Expr::col(message::Column::ExpiresAt))
+            .into(),
+        )
+        .filter(message::Column::Seq.is_in(seqs.iter().copied()))
+        .filter(unclaimed(now))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+pub async fn claimed_by(
+    db: &impl ConnectionTrait,
+    claim_id: &str,
+    now: i64,
+) -> Result<Vec<message::Model>, DbErr> {
+    Message::find()
+        .filter(message::Column::ClaimId.eq(claim_id))
+        .filter(message::Column::ClaimExpiresAt.gt(now))
+        .filter(live(now))
+        .order_by_asc(message::Column::Seq)
+        .all(db)
+        .await
+}
+
+/// Moves a claim's end (claim update), extending message lives as needed.
+pub async fn extend_claim(
+    db: &impl ConnectionTrait,
+    claim_id: &str,
+    claim_expires_at: i64,
+    min_expires_at: i64,
+    now: i64,
+) -> Result<(), DbErr> {
+    Message::update_many()
+        .col_expr(
+            message::Column::ClaimExpiresAt,
+            Expr::value(claim_expires_at),
+        )
+        .col_expr(
+            message::Column::ExpiresAt,
+            Expr::case(
+                message::Column::ExpiresAt.lt(min_expires_at),
+                Expr::value(min_expires_at),
+            )
+            .finally(Expr::col(message::Column::ExpiresAt))
+            .into(),
+        )
+        .filter(message::Column::ClaimId.eq(claim_id))
+        .filter(message::Column::ClaimExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Releases a claim: its messages become free again.
+pub async fn release_claim(db: &impl ConnectionTrait, claim_id: &str) -> Result<(), DbErr> {
+    Message::update_many()
+        .col_expr(
+            message::Column::ClaimId,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            message::Column::ClaimExpiresAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(message::Column::ClaimId.eq(claim_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub claimed: u64,
+    pub total: u64,
+    pub oldest: Option<message::Model>,
+    pub newest: Option<message::Model>,
+}
+
+pub async fn stats(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    now: i64,
+) -> Result<Stats, DbErr> {
+    let base = || {
+        Message::find()
+            .filter(in_queue(project, queue))
+            .filter(live(now))
+    };
+    let total = base().count(db).await?;
+    if total == 0 {
+        return Ok(Stats::default());
+    }
+    let claimed = base()
+        .filter(message::Column::ClaimId.is_not_null())
+        .filter(message::Column::ClaimExpiresAt.gt(now))
+        .count(db)
+        .await?;
+    let oldest = base().order_by_asc(message::Column::Seq).one(db).await?;
+    let newest = base().order_by_desc(message::Column::Seq).one(db).await?;
+    Ok(Stats {
+        claimed,
+        total,
+        oldest,
+        newest,
+    })
+}
+
+/// Deletes up to `batch` expired messages; returns how many went.
+pub async fn sweep_expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<u64, DbErr> {
+    let doomed = Query::select()
+        .column(message::Column::Seq)
+        .from(Message)
+        .and_where(message::Column::ExpiresAt.lte(now))
+        .limit(batch)
+        .to_owned();
+    let res = Message::delete_many()
+        .filter(message::Column::Seq.in_subquery(doomed))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// (free, claimed) live messages across a project, for the health report.
+pub async fn project_volume(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    now: i64,
+) -> Result<(u64, u64), DbErr> {
+    let base = || {
+        Message::find()
+            .filter(message::Column::Project.eq(project.as_str()))
+            .filter(live(now))
+    };
+    let total = base().count(db).await?;
+    let claimed = base()
+        .filter(message::Column::ClaimId.is_not_null())
+        .filter(message::Column::ClaimExpiresAt.gt(now))
+        .count(db)
+        .await?;
+    Ok((total - claimed, claimed))
+}

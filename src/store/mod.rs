@@ -1,0 +1,9 @@
+//! Persistence: sea-orm entities and the queries over them. Nothing in here
+//! knows about HTTP; every function takes a connection or transaction so the
+//! service layer decides the transaction boundaries.
+pub mod claims;
+pub mod db;
+pub mod entities;
+pub mod messages;
+pub mod queues;
+pub mod sweeper;

@@ -1,0 +1,128 @@
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entities::queue::{self, Entity as Queue};
+use crate::domain::{ProjectId, QueueName};
+
+/// Creates the queue unless it exists. Returns true if this call created it.
+pub async fn create_if_absent(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    name: &QueueName,
+    metadata: &serde_json::Map<String, serde_json::Value>,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let row = queue::ActiveModel {
+        project: Set(project.as_str().to_string()),
+        name: Set(name.as_str().to_string()),
+        metadata: Set(serde_json::Value::Object(metadata.clone()).to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let inserted = Queue::insert(row)
+        .on_conflict(
+            OnConflict::columns([queue::Column::Project, queue::Column::Name])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted > 0)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    name: &QueueName,
+) -> Result<Option<queue::Model>, DbErr> {
+    Queue::find()
+        .filter(queue::Column::Project.eq(project.as_str()))
+        .filter(queue::Column::Name.eq(name.as_str()))
+        .one(db)
+        .await
+}
+
+/// The stored metadata object of a queue, or an empty one when the queue is
+/// missing (Zaqar reads a missing queue as one with defaults).
+pub async fn metadata(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    name: &QueueName,
+) -> Result<serde_json::Map<String, serde_json::Value>, DbErr> {
+    Ok(get(db, project, name)
+        .await?
+        .map(|q| parse_metadata(&q.metadata))
+        .unwrap_or_default())
+}
+
+pub fn parse_metadata(text: &str) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+pub async fn set_metadata(
+    db: &impl ConnectionTrait,
+    queue_id: i64,
+    metadata: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), DbErr> {
+    Queue::update_many()
+        .col_expr(
+            queue::Column::Metadata,
+            serde_json::Value::Object(metadata.clone())
+                .to_string()
+                .into(),
+        )
+        .filter(queue::Column::Id.eq(queue_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    name: &QueueName,
+) -> Result<(), DbErr> {
+    Queue::delete_many()
+        .filter(queue::Column::Project.eq(project.as_str()))
+        .filter(queue::Column::Name.eq(name.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// One page of a project's queues after `marker`, by name, optionally only
+/// names containing `name_contains`. Metadata filters are applied by the
+/// caller, which may ask for further pages.
+pub async fn list_page(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    marker: Option<&str>,
+    name_contains: Option<&str>,
+    limit: u64,
+) -> Result<Vec<queue::Model>, DbErr> {
+    let mut query = Queue::find().filter(queue::Column::Project.eq(project.as_str()));
+    if let Some(marker) = marker {
+        query = query.filter(queue::Column::Name.gt(marker));
+    }
+    if let Some(part) = name_contains {
+        query = query.filter(queue::Column::Name.contains(part));
+    }
+    query
+        .order_by_asc(queue::Column::Name)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+pub async fn count(db: &impl ConnectionTrait, project: &ProjectId) -> Result<u64, DbErr> {
+    Queue::find()
+        .filter(queue::Column::Project.eq(project.as_str()))
+        .count(db)
+        .await
+}

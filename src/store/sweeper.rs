@@ -1,0 +1,40 @@
+//! Deletes expired rows in bounded batches so a large backlog never holds a
+//! long transaction. Expired rows are already invisible to every query; the
+//! sweeper only reclaims space.
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+use crate::clock::SharedClock;
+
+pub const SWEEP_BATCH: u64 = 500;
+
+/// One full pass: repeat bounded batches until nothing expired is left.
+/// Returns the number of rows removed.
+pub async fn sweep_once(db: &DatabaseConnection, clock: &SharedClock) -> anyhow::Result<u64> {
+    let mut removed = 0;
+    loop {
+        let now = clock.now_ms();
+        let n = super::messages::sweep_expired(db, now, SWEEP_BATCH).await?
+            + super::claims::sweep_expired(db, now, SWEEP_BATCH).await?;
+        removed += n;
+        if n == 0 {
+            return Ok(removed);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Runs `sweep_once` every `interval` until the task is dropped.
+pub async fn run(db: DatabaseConnection, clock: SharedClock, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match sweep_once(&db, &clock).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(removed = n, "swept expired rows"),
+            Err(err) => tracing::warn!(error = %format!("{err:#}"), "sweeper pass failed"),
+        }
+    }
+}
