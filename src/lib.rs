@@ -3,6 +3,7 @@
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod startup;

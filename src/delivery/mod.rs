@@ -1,0 +1,3 @@
+//! Everything that leaves tidings goes through the durable outbox: the request
+//! path enqueues rows inside its own transaction, workers deliver.
+pub mod outbox;
