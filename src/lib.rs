@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod drivers;
 pub mod error;
 pub mod startup;
 pub mod store;
