@@ -1,0 +1,237 @@
+//! `spawn_app()`: a real tidings server on 127.0.0.1:0 with its own fresh
+//! database (a new SQLite file, or a new PostgreSQL database when
+//! `TIDINGS_TEST_POSTGRES_URL` is set) and a manual clock.
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Once};
+
+use reqwest::{Method, RequestBuilder, Response};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use tidings::api::AppState;
+use tidings::clock::ManualClock;
+use tidings::config::Settings;
+use tidings::startup::{Application, BuildOptions};
+
+pub const CLIENT_ID: &str = "3381af922b9e11e3b19171861300734c";
+pub const OTHER_CLIENT_ID: &str = "0b6a4cf6d45a4d4f9e0cbd5fd1b0e8a2";
+pub const PROJECT: &str = "test-project";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub backend: Backend,
+}
+
+static SKIP_NOTICE: Once = Once::new();
+
+/// Spawns an app on SQLite, or on PostgreSQL if asked and configured.
+/// Returns None (after saying so on the terminal) when PostgreSQL is asked
+/// for but `TIDINGS_TEST_POSTGRES_URL` is not set.
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, HashMap::new()).await
+}
+
+/// Like `spawn`, with extra `TIDINGS_*` variables for the settings.
+pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/tidings.db?mode=rwc", dir.path().display()),
+        Backend::Postgres => match std::env::var("TIDINGS_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|s| !s.is_empty())
+        {
+            Some(admin_url) => fresh_postgres_database(&admin_url).await,
+            None => {
+                SKIP_NOTICE.call_once(|| {
+                    // Written straight to stderr so the test harness does not
+                    // swallow it: a skipped suite must be visible.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "skipped: no PostgreSQL (set TIDINGS_TEST_POSTGRES_URL to run the PostgreSQL suite)"
+                    );
+                });
+                return None;
+            }
+        },
+    };
+    let mut env: HashMap<String, String> = HashMap::new();
+    env.insert("TIDINGS_BIND".into(), "127.0.0.1:0".into());
+    env.insert("TIDINGS_DATABASE_URL".into(), database_url);
+    env.insert(
+        "TIDINGS_MAIL_URL".into(),
+        format!("file:{}/mail", dir.path().display()),
+    );
+    env.insert("TIDINGS_LOG".into(), "warn".into());
+    env.extend(extra_env);
+    let settings = Settings::from_env_map(&env).expect("test settings");
+    let clock = ManualClock::new();
+    let options = BuildOptions {
+        clock: clock.clone(),
+        background_workers: false,
+    };
+    let app = Application::build(settings, options)
+        .await
+        .expect("build app");
+    let port = app.port();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        state,
+        clock,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        dir,
+        backend,
+    })
+}
+
+/// Creates `tidings_t_<uuid>` on the server behind `admin_url` and returns
+/// a URL for it.
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    let admin = Database::connect(admin_url)
+        .await
+        .expect("connect to TIDINGS_TEST_POSTGRES_URL");
+    let name = format!("tidings_t_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let mut url = url::Url::parse(admin_url).expect("TIDINGS_TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A request with the Zaqar headers python-zaqarclient sends.
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("Client-ID", CLIENT_ID)
+            .header("X-Project-ID", PROJECT)
+    }
+
+    /// A request with no headers at all (a browser, a scanner).
+    pub fn bare(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> Response {
+        self.req(method, path)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let resp = self.req(Method::GET, path).send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn create_queue(&self, name: &str) {
+        let resp = self
+            .req(Method::PUT, &format!("/v2/queues/{name}"))
+            .send()
+            .await
+            .expect("request");
+        assert!(
+            matches!(resp.status().as_u16(), 201 | 204),
+            "create queue {name}: {}",
+            resp.status()
+        );
+    }
+
+    /// Posts messages and returns their ids.
+    pub async fn post_messages(&self, queue: &str, messages: Value) -> Vec<String> {
+        let resp = self
+            .send_json(
+                Method::POST,
+                &format!("/v2/queues/{queue}/messages"),
+                &serde_json::json!({"messages": messages}),
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 201, "post messages");
+        let body: Value = resp.json().await.expect("json");
+        body["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .map(|r| r.as_str().unwrap().rsplit('/').next().unwrap().to_string())
+            .collect()
+    }
+
+    /// A snapshot of every table's row count, to assert that a refused
+    /// request changed nothing.
+    pub async fn row_counts(&self) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for table in TABLES {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+            let row = self
+                .state
+                .db
+                .query_one(sea_orm::Statement::from_string(
+                    self.state.db.get_database_backend(),
+                    sql,
+                ))
+                .await
+                .expect("count query")
+                .expect("a row");
+            out.push((
+                table.to_string(),
+                row.try_get::<i64>("", "n").expect("count"),
+            ));
+        }
+        out
+    }
+}
+
+/// Tables whose row counts `row_counts` reports.
+pub const TABLES: &[&str] = &["queues", "messages", "claims"];
+
+/// Runs one async test body on SQLite and, when configured, on PostgreSQL:
+/// `db_test!(name)` expects `async fn name(app: TestApp)` in scope.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn($crate::helpers::Backend::Sqlite)
+                    .await
+                    .expect("sqlite app");
+                super::$name(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn($crate::helpers::Backend::Postgres).await
+                {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
+}

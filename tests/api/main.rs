@@ -1,0 +1,7 @@
+//! Integration tests against a real tidings server (one test binary, so the
+//! crate links once).
+mod helpers;
+
+mod claims;
+mod messages;
+mod queues;
