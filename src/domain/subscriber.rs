@@ -188,7 +188,7 @@ mod tests {
         }
         for bad in [
             "http://",
-            "https:///path",
+            "http://:80/",
             "http://exa mple.com/",
             "http://a.com/\n",
         ] {

@@ -202,3 +202,16 @@ pub async fn sweep_expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> R
 pub async fn delete_by_id(db: &impl ConnectionTrait, id: &str) -> Result<u64, DbErr> {
     delete_ids(db, vec![id.to_string()]).await
 }
+
+pub async fn mark_confirmation_sent(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    Subscription::update_many()
+        .col_expr(subscription::Column::LastConfirmationSentAt, now.into())
+        .filter(subscription::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
