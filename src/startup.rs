@@ -46,10 +46,13 @@ impl Application {
             .local_addr()
             .context("reading the bound address")?
             .port();
+        let secret =
+            crate::service::secret::resolve(&db, &settings, options.clock.now_ms()).await?;
         let state = AppState {
             db,
             clock: options.clock,
             settings: Arc::new(settings),
+            secret,
         };
 
         let data = web::Data::new(state.clone());

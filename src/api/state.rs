@@ -4,6 +4,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::service::secret::SecretKey;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -11,6 +12,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
+    /// Keys pre-signed URLs and unsubscribe links.
+    pub secret: SecretKey,
 }
 
 impl AppState {

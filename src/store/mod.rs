@@ -6,4 +6,7 @@ pub mod db;
 pub mod entities;
 pub mod messages;
 pub mod queues;
+pub mod secrets;
+pub mod subscriptions;
 pub mod sweeper;
+pub mod tokens;
