@@ -50,6 +50,8 @@ impl Application {
             db,
             clock: options.clock,
             settings: Arc::new(settings),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            metrics: Arc::new(crate::delivery::metrics::Metrics::default()),
         };
 
         let data = web::Data::new(state.clone());

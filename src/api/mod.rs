@@ -3,6 +3,7 @@
 pub mod body;
 pub mod claims;
 pub mod context;
+pub mod deliveries;
 pub mod messages;
 pub mod misc;
 pub mod params;

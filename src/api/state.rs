@@ -1,9 +1,11 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::delivery::metrics::Metrics;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -11,6 +13,9 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
+    /// Wakes the delivery worker after a commit that created work.
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
