@@ -57,7 +57,7 @@ impl Application {
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(api::access_log))
                 .app_data(data.clone())
                 .configure(api::configure)
         })

@@ -1,5 +1,6 @@
 //! HTTP handlers: parse the request into domain types, call the store or a
 //! service, shape the Zaqar response. One file per resource.
+mod access_log;
 pub mod body;
 pub mod claims;
 pub mod context;
@@ -11,5 +12,6 @@ pub mod queues;
 mod routes;
 pub mod state;
 
+pub use access_log::access_log;
 pub use routes::configure;
 pub use state::AppState;
