@@ -87,6 +87,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log: String,
     pub sweep_interval_secs: u64,
+    pub delivery_concurrency: usize,
+    pub delivery_per_subscription: usize,
+    pub delivery_lease_secs: u64,
 }
 
 impl Default for Settings {
@@ -102,6 +105,9 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             log: "info".into(),
             sweep_interval_secs: 30,
+            delivery_concurrency: 64,
+            delivery_per_subscription: 4,
+            delivery_lease_secs: 120,
         }
     }
 }
@@ -185,6 +191,21 @@ impl Settings {
                 format!("TIDINGS_SWEEP_INTERVAL_SECS must be a whole number of seconds, not {v:?}")
             })?;
         }
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_CONCURRENCY",
+            &mut self.delivery_concurrency,
+        )?;
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_PER_SUBSCRIPTION",
+            &mut self.delivery_per_subscription,
+        )?;
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_LEASE_SECS",
+            &mut self.delivery_lease_secs,
+        )?;
         Ok(())
     }
 
@@ -205,6 +226,12 @@ impl Settings {
                 bail!("TIDINGS_PUBLIC_URL must be an http or https URL");
             }
         }
+        if self.delivery_concurrency == 0 || self.delivery_per_subscription == 0 {
+            bail!("TIDINGS_DELIVERY_CONCURRENCY and TIDINGS_DELIVERY_PER_SUBSCRIPTION must be at least 1");
+        }
+        if self.delivery_lease_secs < 2 {
+            bail!("TIDINGS_DELIVERY_LEASE_SECS must be at least 2");
+        }
         if self.sweep_interval_secs == 0 {
             bail!("TIDINGS_SWEEP_INTERVAL_SECS must be at least 1");
         }
@@ -218,6 +245,21 @@ impl Settings {
             None => format!("http://{}", self.bind),
         }
     }
+}
+
+/// Overrides `target` with the variable's value, if set, naming the variable
+/// when the value is not a whole number.
+fn parse_number<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    target: &mut T,
+) -> anyhow::Result<()> {
+    if let Some(v) = get(key) {
+        *target = v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{key} must be a whole number, not {v:?}"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) ->
 
 /// Creates `tidings_t_<uuid>` on the server behind `admin_url` and returns
 /// a URL for it.
-async fn fresh_postgres_database(admin_url: &str) -> String {
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     let admin = Database::connect(admin_url)
         .await
         .expect("connect to TIDINGS_TEST_POSTGRES_URL");

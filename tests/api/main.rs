@@ -4,4 +4,6 @@ mod helpers;
 
 mod claims;
 mod messages;
+mod process;
 mod queues;
+mod sink;
