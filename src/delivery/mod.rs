@@ -1,5 +1,6 @@
 //! Everything that leaves tidings goes through the durable outbox: the request
 //! path enqueues rows inside its own transaction, workers deliver.
+pub mod channels;
 pub mod metrics;
 pub mod outbox;
 pub mod retry;
