@@ -1,3 +1,4 @@
+#![allow(dead_code)] // Shared helpers: not every test binary uses every one.
 //! `spawn_app()`: a real tidings server on 127.0.0.1:0 with its own fresh
 //! database (a new SQLite file, or a new PostgreSQL database when
 //! `TIDINGS_TEST_POSTGRES_URL` is set) and a manual clock.
