@@ -434,3 +434,34 @@ pub async fn subscription_exists(
         .await?
         .is_some())
 }
+
+/// A subscription as the delivery worker needs it, read at attempt time.
+#[derive(Debug, Clone)]
+pub struct LiveSubscription {
+    pub subscriber: String,
+    pub options: serde_json::Map<String, serde_json::Value>,
+    pub status: String,
+    pub expires_at: i64,
+}
+
+pub async fn subscription_for_delivery(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<LiveSubscription>, DbErr> {
+    let query = Query::select()
+        .columns([col("subscriber"), col("options"), col("status"), col("expires_at")])
+        .from(subscriptions())
+        .and_where(Expr::col(col("id")).eq(id))
+        .to_owned();
+    let backend = db.get_database_backend();
+    let Some(row) = db.query_one(StatementBuilder::build(&query, &backend)).await? else {
+        return Ok(None);
+    };
+    let options: String = row.try_get("", "options")?;
+    Ok(Some(LiveSubscription {
+        subscriber: row.try_get("", "subscriber")?,
+        options: crate::store::queues::parse_metadata(&options),
+        status: row.try_get("", "status")?,
+        expires_at: row.try_get("", "expires_at")?,
+    }))
+}
