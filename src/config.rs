@@ -126,6 +126,9 @@ pub struct Settings {
     pub confirmation_resend_interval_secs: u64,
     pub confirm_token_ttl_secs: u64,
     pub secret_key: Option<Secret>,
+    pub delivery_concurrency: usize,
+    pub delivery_per_subscription: usize,
+    pub delivery_lease_secs: u64,
 }
 
 impl Default for Settings {
@@ -144,6 +147,9 @@ impl Default for Settings {
             confirmation_resend_interval_secs: 300,
             confirm_token_ttl_secs: 172_800,
             secret_key: None,
+            delivery_concurrency: 64,
+            delivery_per_subscription: 4,
+            delivery_lease_secs: 120,
         }
     }
 }
@@ -244,6 +250,21 @@ impl Settings {
         if let Some(v) = get("TIDINGS_SECRET_KEY") {
             self.secret_key = Some(Secret(v));
         }
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_CONCURRENCY",
+            &mut self.delivery_concurrency,
+        )?;
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_PER_SUBSCRIPTION",
+            &mut self.delivery_per_subscription,
+        )?;
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_LEASE_SECS",
+            &mut self.delivery_lease_secs,
+        )?;
         Ok(())
     }
 
@@ -273,6 +294,12 @@ impl Settings {
                 bail!("TIDINGS_SECRET_KEY must be at least 32 characters");
             }
         }
+        if self.delivery_concurrency == 0 || self.delivery_per_subscription == 0 {
+            bail!("TIDINGS_DELIVERY_CONCURRENCY and TIDINGS_DELIVERY_PER_SUBSCRIPTION must be at least 1");
+        }
+        if self.delivery_lease_secs < 2 {
+            bail!("TIDINGS_DELIVERY_LEASE_SECS must be at least 2");
+        }
         if self.sweep_interval_secs == 0 {
             bail!("TIDINGS_SWEEP_INTERVAL_SECS must be at least 1");
         }
@@ -286,6 +313,21 @@ impl Settings {
             None => format!("http://{}", self.bind),
         }
     }
+}
+
+/// Overrides `target` with the variable's value, if set, naming the variable
+/// when the value is not a whole number.
+fn parse_number<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    target: &mut T,
+) -> anyhow::Result<()> {
+    if let Some(v) = get(key) {
+        *target = v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{key} must be a whole number, not {v:?}"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

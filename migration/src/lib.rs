@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_queues_messages_claims;
 mod m20261123_000002_create_subscriptions;
+mod m20261123_000003_create_deliveries;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_queues_messages_claims::Migration),
             Box::new(m20261123_000002_create_subscriptions::Migration),
+            Box::new(m20261123_000003_create_deliveries::Migration),
         ]
     }
 }

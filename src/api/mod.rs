@@ -1,8 +1,10 @@
 //! HTTP handlers: parse the request into domain types, call the store or a
 //! service, shape the Zaqar response. One file per resource.
+mod access_log;
 pub mod body;
 pub mod claims;
 pub mod context;
+pub mod deliveries;
 pub mod messages;
 pub mod misc;
 pub mod params;
@@ -10,5 +12,6 @@ pub mod queues;
 mod routes;
 pub mod state;
 
+pub use access_log::access_log;
 pub use routes::configure;
 pub use state::AppState;

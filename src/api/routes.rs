@@ -2,7 +2,7 @@
 //! 405 with `Allow`, as falcon answers.
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{claims, messages, misc, queues};
+use super::{claims, deliveries, messages, misc, queues};
 use crate::error::ApiError;
 
 fn not_allowed(
@@ -85,6 +85,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(claims::update))
             .route(web::delete().to(claims::release))
             .default_service(web::to(not_allowed("DELETE, GET, PATCH"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/subscriptions/{subscription_id}/deliveries")
+            .route(web::get().to(deliveries::list))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource(
+            "/v2/queues/{queue}/subscriptions/{subscription_id}/deliveries/{delivery_id}/retry",
+        )
+        .route(web::post().to(deliveries::retry))
+        .default_service(web::to(not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/metrics")
+            .route(web::get().to(deliveries::metrics))
+            .default_service(web::to(not_allowed("GET"))),
     )
     .default_service(web::to(unknown_route));
 }

@@ -3,6 +3,7 @@
 //! service layer decides the transaction boundaries.
 pub mod claims;
 pub mod db;
+pub mod deliveries;
 pub mod entities;
 pub mod messages;
 pub mod queues;

@@ -32,6 +32,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub backend: Backend,
+    pub dispatcher: std::sync::Arc<tidings::startup::AppDispatcher>,
 }
 
 static SKIP_NOTICE: Once = Once::new();
@@ -86,6 +87,7 @@ pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) ->
         .expect("build app");
     let port = app.port();
     let state = app.state().clone();
+    let dispatcher = app.dispatcher();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -98,12 +100,13 @@ pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) ->
             .expect("client"),
         dir,
         backend,
+        dispatcher,
     })
 }
 
 /// Creates `tidings_t_<uuid>` on the server behind `admin_url` and returns
 /// a URL for it.
-async fn fresh_postgres_database(admin_url: &str) -> String {
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     let admin = Database::connect(admin_url)
         .await
         .expect("connect to TIDINGS_TEST_POSTGRES_URL");
@@ -150,6 +153,11 @@ impl TestApp {
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Runs the delivery worker until nothing is due (no sleeping).
+    pub async fn drain(&self) -> usize {
+        self.dispatcher.drain().await.expect("drain deliveries")
     }
 
     pub async fn create_queue(&self, name: &str) {

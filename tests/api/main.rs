@@ -4,4 +4,6 @@ mod helpers;
 
 mod claims;
 mod messages;
+// mod process; (enabled once the channels are wired)
 mod queues;
+mod sink;
