@@ -1,3 +1,4 @@
 //! Everything that leaves tidings goes through the durable outbox: the request
 //! path enqueues rows inside its own transaction, workers deliver.
 pub mod outbox;
+pub mod retry;
