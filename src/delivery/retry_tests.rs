@@ -190,5 +190,6 @@ fn retry_after_only_lengthens_and_is_bounded() {
         next_delay(&s, 4, Some(sec(86_400)), &mut rng),
         Some(MAX_RETRY_AFTER)
     );
-    assert_eq!(next_delay(&s, 12, Some(sec(60)), &mut rng), None);
+    assert_eq!(next_delay(&s, 12, Some(sec(60)), &mut rng), Some(sec(60)));
+    assert_eq!(next_delay(&s, 13, Some(sec(60)), &mut rng), None);
 }
