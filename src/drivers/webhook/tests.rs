@@ -330,3 +330,28 @@ fn userinfo_percent_decoding() {
     assert_eq!(percent_decode("a%40b%3Ac%2"), "a@b:c%2");
     assert_eq!(percent_decode("plain+text"), "plain+text");
 }
+
+#[tokio::test]
+async fn allowed_name_resolves_through_the_guard_and_delivers() {
+    let mut sink = Sink::start(Reply::Raw(OK)).await;
+    // localhost may also resolve to ::1; every address of a name must pass.
+    let driver = WebhookDriver::new(&["127.0.0.0/8".into(), "::1/128".into()]).unwrap();
+    let url = format!("http://localhost:{}/named", sink.addr.port());
+    let out = driver.send(&request(url)).await;
+    assert_eq!(out.verdict, Verdict::Delivered, "{}", out.detail);
+    assert_eq!(
+        sink.rx.recv().await.unwrap().request_line,
+        "POST /named HTTP/1.1"
+    );
+}
+
+#[tokio::test]
+async fn invalid_header_value_is_permanent() {
+    let mut sink = Sink::start(Reply::Raw(OK)).await;
+    let mut req = request(sink.url("/"));
+    req.headers.push(("X-Bad".into(), "line\nbreak".into()));
+    let out = loopback_driver().send(&req).await;
+    assert_eq!(out.verdict, Verdict::Permanent);
+    assert!(out.detail.starts_with("invalid request"), "{}", out.detail);
+    assert!(sink.nothing_received());
+}
