@@ -5,3 +5,4 @@ pub mod metrics;
 pub mod outbox;
 pub mod retry;
 pub mod worker;
+
