@@ -3,12 +3,16 @@
 pub mod body;
 pub mod claims;
 pub mod context;
+pub mod links;
 pub mod messages;
 pub mod misc;
+pub mod pages;
 pub mod params;
 pub mod queues;
 mod routes;
+pub mod share;
 pub mod state;
+pub mod subscriptions;
 
 pub use routes::configure;
 pub use state::AppState;
