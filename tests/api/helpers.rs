@@ -209,7 +209,14 @@ impl TestApp {
 }
 
 /// Tables whose row counts `row_counts` reports.
-pub const TABLES: &[&str] = &["queues", "messages", "claims"];
+pub const TABLES: &[&str] = &[
+    "queues",
+    "messages",
+    "claims",
+    "subscriptions",
+    "confirm_tokens",
+    "server_secrets",
+];
 
 /// Runs one async test body on SQLite and, when configured, on PostgreSQL:
 /// `db_test!(name)` expects `async fn name(app: TestApp)` in scope.
@@ -228,6 +235,36 @@ macro_rules! db_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(app) = $crate::helpers::spawn($crate::helpers::Backend::Postgres).await
+                {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
+}
+
+/// Like `db_test!`, with extra `TIDINGS_*` settings:
+/// `db_test_env!(name, "TIDINGS_REQUIRE_CONFIRMATION" => "all")`.
+#[macro_export]
+macro_rules! db_test_env {
+    ($name:ident, $($k:literal => $v:literal),+) => {
+        mod $name {
+            fn env() -> std::collections::HashMap<String, String> {
+                [$(($k.to_string(), $v.to_string())),+].into_iter().collect()
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_with($crate::helpers::Backend::Sqlite, env())
+                    .await
+                    .expect("sqlite app");
+                super::$name(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::helpers::spawn_with($crate::helpers::Backend::Postgres, env()).await
                 {
                     super::$name(app).await;
                 }

@@ -2,6 +2,9 @@
 //! crate links once).
 mod helpers;
 
+mod bad_subscribers;
 mod claims;
+mod confirmation;
 mod messages;
 mod queues;
+mod subscriptions;
