@@ -14,6 +14,8 @@ use tidings::config::Settings;
 use tidings::startup::{Application, BuildOptions};
 
 pub const CLIENT_ID: &str = "3381af922b9e11e3b19171861300734c";
+// Not every suite uses every helper; the test binary is one crate.
+#[allow(dead_code)]
 pub const OTHER_CLIENT_ID: &str = "0b6a4cf6d45a4d4f9e0cbd5fd1b0e8a2";
 pub const PROJECT: &str = "test-project";
 
@@ -23,6 +25,7 @@ pub enum Backend {
     Postgres,
 }
 
+#[allow(dead_code)]
 pub struct TestApp {
     pub address: String,
     pub port: u16,
