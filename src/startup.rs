@@ -58,7 +58,9 @@ impl Application {
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<
+                    api::request_span::RedactedRootSpan,
+                >::new())
                 .app_data(data.clone())
                 .configure(api::configure)
         })

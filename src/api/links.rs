@@ -12,7 +12,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::body;
 use super::pages::{self, Page, PageContext};
-use super::params::Params;
 use super::state::AppState;
 use crate::domain::{QueueName, Subscriber};
 use crate::error::error_chain;
@@ -73,14 +72,22 @@ fn self_url(req: &HttpRequest) -> String {
     }
 }
 
-async fn read_form(req: &HttpRequest, payload: web::Payload) -> Params {
+/// One urlencoded value, verbatim. Not `Params`: Zaqar's comma splitting
+/// would cut a multi-address `mailto:a@x,b@y` subscriber in pieces.
+fn value(encoded: &str, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(encoded.as_bytes())
+        .find(|(k, v)| k == key && !v.is_empty())
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn read_form(req: &HttpRequest, payload: web::Payload) -> String {
     match body::read(req, payload, MAX_FORM_BODY, || {
         crate::error::ApiError::bad_body("too large")
     })
     .await
     {
-        Ok(bytes) => Params::parse(&String::from_utf8_lossy(&bytes)),
-        Err(_) => Params::default(),
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => String::new(),
     }
 }
 
@@ -108,15 +115,15 @@ fn confirm_page(view: ConfirmView, queue: &str, just_now: bool) -> HttpResponse 
 
 /// GET of the confirmation link: the page with one Confirm button.
 pub async fn show_confirm(state: &AppState, queue: &str, req: &HttpRequest) -> HttpResponse {
-    let params = Params::parse(req.query_string());
+    let query = req.query_string();
     let (Some(subscriber), Some(token), Some(_)) = (
-        params.str("subscriber"),
-        params.str("confirm_token"),
+        value(query, "subscriber"),
+        value(query, "confirm_token"),
         QueueName::parse(queue),
     ) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::inspect_confirm(state, queue, subscriber, token).await {
+    match link_actions::inspect_confirm(state, queue, &subscriber, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(ConfirmView::Ready(sub))) => pages::render(
@@ -127,7 +134,7 @@ pub async fn show_confirm(state: &AppState, queue: &str, req: &HttpRequest) -> H
                 queue: queue.into(),
                 address: masked(&sub),
                 action_url: self_url(req),
-                token: token.into(),
+                token,
                 message: String::new(),
             },
         ),
@@ -143,9 +150,8 @@ pub async fn do_confirm(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let query = Params::parse(req.query_string());
     let form = read_form(req, payload).await;
-    let pick = |key: &str| query.str(key).or_else(|| form.str(key)).map(String::from);
+    let pick = |key: &str| value(req.query_string(), key).or_else(|| value(&form, key));
     let (Some(subscriber), Some(token), Some(_)) = (
         pick("subscriber"),
         pick("confirm_token"),
@@ -186,11 +192,10 @@ pub async fn show_unsubscribe(
     req: HttpRequest,
 ) -> HttpResponse {
     let (queue, id) = path.into_inner();
-    let params = Params::parse(req.query_string());
-    let Some(token) = params.str("token") else {
+    let Some(token) = value(req.query_string(), "token") else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::inspect_unsubscribe(&state, &queue, &id, token).await {
+    match link_actions::inspect_unsubscribe(&state, &queue, &id, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(view)) if view.already => unsubscribed_page(view, &queue),
@@ -202,7 +207,7 @@ pub async fn show_unsubscribe(
                 queue: queue.clone(),
                 address: masked(&view.subscription),
                 action_url: self_url(&req),
-                token: token.into(),
+                token,
                 message: String::new(),
             },
         ),
@@ -219,12 +224,11 @@ pub async fn do_unsubscribe(
     payload: web::Payload,
 ) -> HttpResponse {
     let (queue, id) = path.into_inner();
-    let query = Params::parse(req.query_string());
     let form = read_form(&req, payload).await;
-    let Some(token) = query.str("token").or_else(|| form.str("token")) else {
+    let Some(token) = value(req.query_string(), "token").or_else(|| value(&form, "token")) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::unsubscribe(&state, &queue, &id, token).await {
+    match link_actions::unsubscribe(&state, &queue, &id, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(view)) => unsubscribed_page(view, &queue),

@@ -9,6 +9,7 @@ pub mod misc;
 pub mod pages;
 pub mod params;
 pub mod queues;
+pub mod request_span;
 mod routes;
 pub mod share;
 pub mod state;

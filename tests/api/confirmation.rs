@@ -371,3 +371,12 @@ async fn share_signs_with_the_server_key(app: TestApp) {
     }
 }
 db_test!(share_signs_with_the_server_key);
+
+async fn multi_address_link(app: TestApp) {
+    let (id, link) = subscribe_mail(&app, "a@example.com,b@example.com?subject=Hi%20there").await;
+    let link = local(&link.unwrap());
+    assert_eq!(browser(&app, Method::GET, &link, None).await.0, 200);
+    assert_eq!(browser(&app, Method::POST, &link, None).await.0, 200);
+    assert_eq!(confirmed(&app, &id).await, true);
+}
+db_test!(multi_address_link);
