@@ -287,3 +287,30 @@ async fn purge_and_project_scope(app: TestApp) {
     assert_eq!(status, 404);
 }
 db_test!(purge_and_project_scope);
+
+async fn fan_out_sees_only_active(app: TestApp) {
+    let hook = subscribe(&app, json!({"subscriber": "http://a.example.com/x"})).await;
+    let _pending = subscribe(&app, json!({"subscriber": "mailto:p@example.com"})).await;
+    let gone = subscribe(&app, json!({"subscriber": "http://b.example.com/x"})).await;
+    let resp = app
+        .send_json(
+            Method::PUT,
+            &format!("{COLLECTION}/{gone}/confirm"),
+            &json!({"confirmed": false}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 204);
+    let rows = tidings::store::subscriptions::active_page(
+        &app.state.db,
+        crate::helpers::PROJECT,
+        "fizbit",
+        app.state.now(),
+        None,
+        10,
+    )
+    .await
+    .unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [hook.as_str()]);
+}
+db_test!(fan_out_sees_only_active);
