@@ -380,3 +380,23 @@ async fn multi_address_link(app: TestApp) {
     assert_eq!(confirmed(&app, &id).await, true);
 }
 db_test!(multi_address_link);
+
+async fn secret_key_is_persisted(app: TestApp) {
+    let settings = (*app.state.settings).clone();
+    let again = tidings::service::secret::resolve(&app.state.db, &settings, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.bytes(),
+        app.state.secret.bytes(),
+        "a restart reuses the key"
+    );
+    assert!(app.state.secret.bytes().len() >= 32);
+    let mut configured = settings;
+    configured.secret_key = Some(tidings::config::Secret::new("x".repeat(40)));
+    let key = tidings::service::secret::resolve(&app.state.db, &configured, 0)
+        .await
+        .unwrap();
+    assert_eq!(key.bytes(), "x".repeat(40).as_bytes());
+}
+db_test!(secret_key_is_persisted);
