@@ -5,4 +5,3 @@ pub mod metrics;
 pub mod outbox;
 pub mod retry;
 pub mod worker;
-

@@ -324,8 +324,14 @@ pub fn next_step(
         Verdict::Delivered => Next::Delivered,
         Verdict::Permanent => Next::Failed,
         Verdict::Transient { retry_after } => {
-            let schedule = retry::effective_policy(policies.0.as_ref(), policies.1.as_ref()).schedule();
-            match retry::next_delay(&schedule, attempts_made, retry_after, &mut rand::thread_rng()) {
+            let schedule =
+                retry::effective_policy(policies.0.as_ref(), policies.1.as_ref()).schedule();
+            match retry::next_delay(
+                &schedule,
+                attempts_made,
+                retry_after,
+                &mut rand::thread_rng(),
+            ) {
                 None => Next::Failed,
                 Some(delay) => Next::RetryAt(now + delay.as_millis() as i64),
             }

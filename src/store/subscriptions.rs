@@ -215,3 +215,29 @@ pub async fn mark_confirmation_sent(
         .await?;
     Ok(())
 }
+
+/// The fan-out read: active, unexpired subscriptions of one queue, a page at
+/// a time after `after_id` (served by `ix_subscriptions_fanout`). Pending and
+/// unsubscribed rows never receive messages.
+pub async fn active_page(
+    db: &impl ConnectionTrait,
+    project: &str,
+    queue: &str,
+    now: i64,
+    after_id: Option<&str>,
+    limit: u64,
+) -> Result<Vec<subscription::Model>, DbErr> {
+    let mut query = Subscription::find()
+        .filter(subscription::Column::Project.eq(project))
+        .filter(subscription::Column::Queue.eq(queue))
+        .filter(subscription::Column::Status.eq("active"))
+        .filter(subscription::Column::ExpiresAt.gt(now));
+    if let Some(after) = after_id {
+        query = query.filter(subscription::Column::Id.gt(after));
+    }
+    query
+        .order_by_asc(subscription::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -15,6 +15,8 @@ use tidings::config::Settings;
 use tidings::startup::{Application, BuildOptions};
 
 pub const CLIENT_ID: &str = "3381af922b9e11e3b19171861300734c";
+// Not every suite uses every helper; the test binary is one crate.
+#[allow(dead_code)]
 pub const OTHER_CLIENT_ID: &str = "0b6a4cf6d45a4d4f9e0cbd5fd1b0e8a2";
 pub const PROJECT: &str = "test-project";
 
@@ -24,6 +26,7 @@ pub enum Backend {
     Postgres,
 }
 
+#[allow(dead_code)]
 pub struct TestApp {
     pub address: String,
     pub port: u16,
@@ -218,7 +221,14 @@ impl TestApp {
 }
 
 /// Tables whose row counts `row_counts` reports.
-pub const TABLES: &[&str] = &["queues", "messages", "claims"];
+pub const TABLES: &[&str] = &[
+    "queues",
+    "messages",
+    "claims",
+    "subscriptions",
+    "confirm_tokens",
+    "server_secrets",
+];
 
 /// Runs one async test body on SQLite and, when configured, on PostgreSQL:
 /// `db_test!(name)` expects `async fn name(app: TestApp)` in scope.
@@ -237,6 +247,36 @@ macro_rules! db_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(app) = $crate::helpers::spawn($crate::helpers::Backend::Postgres).await
+                {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
+}
+
+/// Like `db_test!`, with extra `TIDINGS_*` settings:
+/// `db_test_env!(name, "TIDINGS_REQUIRE_CONFIRMATION" => "all")`.
+#[macro_export]
+macro_rules! db_test_env {
+    ($name:ident, $($k:literal => $v:literal),+) => {
+        mod $name {
+            fn env() -> std::collections::HashMap<String, String> {
+                [$(($k.to_string(), $v.to_string())),+].into_iter().collect()
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_with($crate::helpers::Backend::Sqlite, env())
+                    .await
+                    .expect("sqlite app");
+                super::$name(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::helpers::spawn_with($crate::helpers::Backend::Postgres, env()).await
                 {
                     super::$name(app).await;
                 }

@@ -2,8 +2,11 @@
 //! crate links once).
 mod helpers;
 
+mod bad_subscribers;
 mod claims;
+mod confirmation;
 mod messages;
 // mod process; (enabled once the channels are wired)
 mod queues;
 mod sink;
+mod subscriptions;
