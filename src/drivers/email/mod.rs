@@ -1,0 +1,13 @@
+//! The email driver: compose (`OutgoingEmail`, `build_*`), then send through
+//! the transport `TIDINGS_MAIL_URL` names (`Mailer`). Addresses appear in
+//! logs and attempt details only masked.
+mod address;
+mod mail_url;
+mod mailer;
+mod outgoing;
+mod sendmail;
+
+pub use address::{mask_address, mask_addresses_in};
+pub use mail_url::{MailUrl, SmtpSecurity, DEFAULT_SENDMAIL};
+pub use mailer::Mailer;
+pub use outgoing::{ComposeError, OutgoingEmail};
