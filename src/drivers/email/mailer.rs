@@ -94,7 +94,7 @@ impl Mailer {
             Err(e) => return (Verdict::Permanent, None, e.to_string()),
         };
         match &self.transport {
-            Transport::Smtp(smtp) => match smtp.send(message).await {
+            Transport::Smtp(smtp) => match send_smtp(smtp, message).await {
                 Ok(response) => (
                     Verdict::Delivered,
                     Some(i32::from(u16::from(response.code()))),
@@ -171,6 +171,18 @@ fn smtp_transport(
         builder = builder.credentials(Credentials::new(user, pass));
     }
     Ok(builder.build())
+}
+
+async fn send_smtp(
+    smtp: &AsyncSmtpTransport<Tokio1Executor>,
+    message: lettre::Message,
+) -> Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error> {
+    let result = smtp.send(message).await;
+    // lettre hands the connection back to its pool from a spawned task;
+    // yielding once lets that task run, so the caller's next send finds the
+    // connection idle instead of opening a second one.
+    tokio::task::yield_now().await;
+    result
 }
 
 fn classify_smtp_error(error: &lettre::transport::smtp::Error) -> (Verdict, Option<i32>, String) {
