@@ -46,6 +46,11 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "comma-separated CIDRs a webhook may reach although private/loopback",
         "(empty: deny private)",
     ),
+    (
+        "TIDINGS_TEMPLATES_DIR",
+        "directory whose email/ and page/ templates replace the built-in ones, file by file",
+        "(none: built-in templates)",
+    ),
     ("TIDINGS_LOG_FORMAT", "log output: text or json", "text"),
     (
         "TIDINGS_LOG",
@@ -120,6 +125,7 @@ pub struct Settings {
     pub mail_from: String,
     pub require_confirmation: RequireConfirmation,
     pub webhook_allow_nets: Vec<String>,
+    pub templates_dir: Option<std::path::PathBuf>,
     pub log_format: LogFormat,
     pub log: String,
     pub sweep_interval_secs: u64,
@@ -141,6 +147,7 @@ impl Default for Settings {
             mail_from: "tidings <no-reply@localhost>".into(),
             require_confirmation: RequireConfirmation::Mailto,
             webhook_allow_nets: Vec::new(),
+            templates_dir: None,
             log_format: LogFormat::Text,
             log: "info".into(),
             sweep_interval_secs: 30,
@@ -217,6 +224,9 @@ impl Settings {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
+        }
+        if let Some(v) = get("TIDINGS_TEMPLATES_DIR") {
+            self.templates_dir = Some(v.into());
         }
         if let Some(v) = get("TIDINGS_LOG_FORMAT") {
             self.log_format = match v.to_ascii_lowercase().as_str() {
@@ -349,6 +359,7 @@ mod tests {
         assert_eq!(s.public_url(), "http://127.0.0.1:8888");
         assert_eq!(s.mail_url, "file:./var/mail");
         assert_eq!(s.require_confirmation, RequireConfirmation::Mailto);
+        assert_eq!(s.templates_dir, None);
         assert_eq!(s.confirmation_resend_interval_secs, 300);
         assert_eq!(s.confirm_token_ttl_secs, 172_800);
         assert!(s.secret_key.is_none());
@@ -361,6 +372,25 @@ mod tests {
         let key = "k".repeat(40);
         let s = Settings::from_env_map(&env(&[("TIDINGS_SECRET_KEY", &key)])).unwrap();
         assert!(!format!("{s:?}").contains(&key));
+    }
+
+    #[test]
+    fn templates_dir_comes_from_file_or_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "templates_dir = \"/etc/tidings/templates\"\n").unwrap();
+        let from_file =
+            Settings::from_env_map(&env(&[("TIDINGS_CONFIG", path.to_str().unwrap())])).unwrap();
+        assert_eq!(
+            from_file.templates_dir,
+            Some(std::path::PathBuf::from("/etc/tidings/templates"))
+        );
+        let from_env =
+            Settings::from_env_map(&env(&[("TIDINGS_TEMPLATES_DIR", "./my-templates")])).unwrap();
+        assert_eq!(
+            from_env.templates_dir,
+            Some(std::path::PathBuf::from("./my-templates"))
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 pub mod webhook;
+pub mod email;
 
 /// The result of one attempt, whatever the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,72 @@
+//! Typed contexts, one per template, so a caller cannot misspell a key.
+//! Addresses shown on pages are masked by the caller (`mask_address`).
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfirmEmail {
+    pub queue: String,
+    pub project: String,
+    pub confirm_url: String,
+    /// Human-readable expiry of the link, e.g. `2026-11-24 15:00 UTC`.
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnsubscribedEmail {
+    pub queue: String,
+    pub project: String,
+    pub resubscribe_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationEmail {
+    pub queue: String,
+    pub project: String,
+    /// The message body, already pretty-printed (indented JSON).
+    pub body: String,
+    pub posted_at: Option<String>,
+    pub unsubscribe_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfirmPage {
+    pub queue: String,
+    pub project: Option<String>,
+    /// Masked address.
+    pub address: String,
+    /// Where the form POSTs: the page's own URL.
+    pub action_url: String,
+    /// Sent back as the hidden field `confirm_token`, when given.
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfirmedPage {
+    pub queue: String,
+    pub address: Option<String>,
+    pub unsubscribe_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnsubscribePage {
+    pub queue: String,
+    pub project: Option<String>,
+    /// Masked address.
+    pub address: String,
+    pub action_url: String,
+    /// Sent back as the hidden field `token`, when given.
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnsubscribedPage {
+    pub queue: String,
+    pub address: Option<String>,
+    pub resubscribe_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorPage {
+    pub title: String,
+    pub message: String,
+}

@@ -1,0 +1,160 @@
+//! Email and page templates (minijinja). The defaults under `templates/` are
+//! compiled into the binary; an operator directory (`TIDINGS_TEMPLATES_DIR`)
+//! with the same layout replaces any of them, file by file. Templates are
+//! read once at start-up: a syntax error stops the start, not a delivery.
+//!
+//! `.html` templates are HTML-escaped automatically; `.txt` ones are not.
+mod context;
+mod embedded;
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+pub use context::{
+    ConfirmEmail, ConfirmPage, ConfirmedPage, ErrorPage, NotificationEmail, UnsubscribePage,
+    UnsubscribedEmail, UnsubscribedPage,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailKind {
+    /// Context: [`ConfirmEmail`].
+    Confirm,
+    /// Context: [`UnsubscribedEmail`].
+    Unsubscribed,
+    /// Context: [`NotificationEmail`].
+    Notification,
+}
+
+impl EmailKind {
+    pub const ALL: [EmailKind; 3] = [
+        EmailKind::Confirm,
+        EmailKind::Unsubscribed,
+        EmailKind::Notification,
+    ];
+
+    fn dir(self) -> &'static str {
+        match self {
+            EmailKind::Confirm => "email/confirm",
+            EmailKind::Unsubscribed => "email/unsubscribed",
+            EmailKind::Notification => "email/notification",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// Context: [`ConfirmPage`].
+    Confirm,
+    /// Context: [`ConfirmedPage`].
+    Confirmed,
+    /// Context: [`UnsubscribePage`].
+    Unsubscribe,
+    /// Context: [`UnsubscribedPage`].
+    Unsubscribed,
+    /// Context: [`ErrorPage`].
+    Error,
+}
+
+impl Page {
+    pub const ALL: [Page; 5] = [
+        Page::Confirm,
+        Page::Confirmed,
+        Page::Unsubscribe,
+        Page::Unsubscribed,
+        Page::Error,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Page::Confirm => "page/confirm.html",
+            Page::Confirmed => "page/confirmed.html",
+            Page::Unsubscribe => "page/unsubscribe.html",
+            Page::Unsubscribed => "page/unsubscribed.html",
+            Page::Error => "page/error.html",
+        }
+    }
+}
+
+/// A rendered email: one-line subject, text body, HTML body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// Loads the embedded defaults, each replaced by `dir/<same path>` when
+    /// that file exists.
+    pub fn load(dir: Option<&Path>) -> anyhow::Result<Templates> {
+        if let Some(dir) = dir {
+            if !dir.is_dir() {
+                bail!("TIDINGS_TEMPLATES_DIR {} is not a directory", dir.display());
+            }
+        }
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        // Printing a name the context lacks is a bug worth an error;
+        // `{% if name %}` on a missing name stays allowed.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        for (name, default) in embedded::TEMPLATES {
+            let source = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
+                Some(path) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading template {}", path.display()))?,
+                None => default.to_string(),
+            };
+            env.add_template_owned(*name, source)
+                .with_context(|| format!("compiling template {name}"))?;
+        }
+        Ok(Templates { env })
+    }
+
+    pub fn render_email<C: Serialize>(
+        &self,
+        kind: EmailKind,
+        ctx: &C,
+    ) -> anyhow::Result<RenderedEmail> {
+        let dir = kind.dir();
+        let subject = self.render(&format!("{dir}/subject.txt"), ctx)?;
+        Ok(RenderedEmail {
+            subject: one_line(&subject),
+            text: self.render(&format!("{dir}/body.txt"), ctx)?,
+            html: self.render(&format!("{dir}/body.html"), ctx)?,
+        })
+    }
+
+    pub fn render_page<C: Serialize>(&self, page: Page, ctx: &C) -> anyhow::Result<String> {
+        self.render(page.name(), ctx)
+    }
+
+    fn render<C: Serialize>(&self, name: &str, ctx: &C) -> anyhow::Result<String> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .with_context(|| format!("rendering template {name}"))
+    }
+}
+
+/// Subjects are header values: any run of whitespace, line breaks included,
+/// becomes one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests;
