@@ -28,7 +28,7 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
     ),
     (
         "TIDINGS_MAIL_URL",
-        "smtp://[user:pass@]host[:port], smtps://..., sendmail, sendmail:/path, file:/dir",
+        "smtp://[user:pass@]host[:port][?tls=starttls|required], smtps://... (implicit TLS, port 465), sendmail, sendmail:/path, file:/dir",
         "file:./var/mail",
     ),
     (

@@ -5,6 +5,12 @@
 /// is masked whole, since it may be an address we failed to recognise.
 pub fn mask_address(address: &str) -> String {
     let address = address.trim();
+    // `Alice <alice@example.com>`: the display name is as personal as the
+    // address, so only the masked address is kept.
+    let address = match (address.rfind('<'), address.rfind('>')) {
+        (Some(start), Some(end)) if start < end => &address[start + 1..end],
+        _ => address,
+    };
     match address.rsplit_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
@@ -48,6 +54,10 @@ mod tests {
         assert_eq!(mask_address("alice@example.com"), "a***@example.com");
         assert_eq!(mask_address("@example.com"), "***@example.com");
         assert_eq!(mask_address("nobody"), "***");
+        assert_eq!(
+            mask_address("Alice Liddell <alice@example.com>"),
+            "a***@example.com"
+        );
     }
 
     #[test]

@@ -20,10 +20,22 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Details are stored with each attempt; keep them short.
 const MAX_DETAIL: usize = 300;
 
+/// Cheap to clone: clones share the SMTP connection pool.
+#[derive(Clone)]
 pub struct Mailer {
     transport: Transport,
 }
 
+// Only the transport kind: the SMTP URL may carry a password.
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("transport", &self.transport_name())
+            .finish()
+    }
+}
+
+#[derive(Clone)]
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Sendmail(PathBuf),
