@@ -12,6 +12,8 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::delivery::channels::Channels;
 use crate::delivery::worker::{Dispatcher, Limits};
+use crate::drivers::email::Mailer;
+use crate::drivers::webhook::WebhookDriver;
 use crate::store;
 
 pub type AppDispatcher = Dispatcher<Channels>;
@@ -53,11 +55,15 @@ impl Application {
             .port();
         let secret =
             crate::service::secret::resolve(&db, &settings, options.clock.now_ms()).await?;
+        let templates = Arc::new(crate::templates::Templates::load(
+            settings.templates_dir.as_deref(),
+        )?);
         let state = AppState {
             db,
             clock: options.clock,
             settings: Arc::new(settings),
             secret,
+            templates,
             wake: Arc::new(tokio::sync::Notify::new()),
             metrics: Arc::new(crate::delivery::metrics::Metrics::default()),
         };
@@ -78,6 +84,10 @@ impl Application {
             db: state.db.clone(),
             clock: state.clock.clone(),
             settings: state.settings.clone(),
+            secret: state.secret.clone(),
+            webhook: WebhookDriver::new(&state.settings.webhook_allow_nets)?,
+            mailer: Mailer::from_settings(&state.settings)?,
+            templates: state.templates.clone(),
         };
         let limits = Limits {
             global: state.settings.delivery_concurrency,

@@ -53,9 +53,11 @@ pub async fn create(
     let limit = match params.int("limit")? {
         None => DEFAULT_CLAIM_LIMIT,
         Some(n) if (1..=MAX_MESSAGES_PER_CLAIM_OR_POP).contains(&n) => n,
-        Some(_) => return Err(ApiError::invalid(format!(
+        Some(_) => {
+            return Err(ApiError::invalid(format!(
             "Limit must be at least 1 and may not be greater than {MAX_MESSAGES_PER_CLAIM_OR_POP}."
-        ))),
+        )))
+        }
     };
     let raw = body::read(&req, payload, CLAIM_BODY_LIMIT, too_large).await?;
     let (ttl, grace) = ttl_and_grace(body::parse_json(&raw)?)?;

@@ -16,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Keys pre-signed URLs and unsubscribe links.
     pub secret: SecretKey,
+    /// Emails and pages, loaded once at startup.
+    pub templates: Arc<crate::templates::Templates>,
     /// Wakes the delivery worker after a commit that created work.
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,

@@ -2,30 +2,227 @@
 //! subscription as it is now, the queue's retry policy), renders, and hands
 //! one attempt to the webhook or email driver.
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
 use super::outbox::DeliveryKind;
 use super::worker::{Deliver, Handled, Job};
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use sea_orm::DatabaseConnection;
+use crate::domain::{ProjectId, QueueName};
+use crate::drivers::email::{
+    self, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
+};
+use crate::drivers::webhook::{self, WebhookDriver, WebhookRequest};
+use crate::drivers::{AttemptOutcome, Verdict};
+use crate::service::secret::SecretKey;
+use crate::service::{confirmation, links};
+use crate::store;
+use crate::store::entities::subscription;
+use crate::templates::Templates;
 
 pub struct Channels {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
+    pub secret: SecretKey,
+    pub webhook: WebhookDriver,
+    pub mailer: Mailer,
+    pub templates: Arc<Templates>,
+}
+
+type Policies = (Option<Value>, Option<Value>);
+
+/// A permanent failure found before anything was sent (a subscriber or
+/// template that cannot produce a valid request).
+fn refused(detail: String) -> AttemptOutcome {
+    AttemptOutcome {
+        verdict: Verdict::Permanent,
+        code: None,
+        detail,
+        duration: Duration::ZERO,
+    }
 }
 
 impl Deliver for Channels {
     async fn deliver(&self, job: &Job) -> anyhow::Result<Handled> {
-        let _ = (
-            &self.db,
-            &self.clock,
-            &self.settings,
-            job.kind == DeliveryKind::Notification,
+        let now = self.clock.now_ms();
+        let Some(sub) =
+            store::subscriptions::get_live_by_id(&self.db, &job.delivery.subscription_id, now)
+                .await?
+        else {
+            return Ok(Handled::Skipped(
+                "the subscription was deleted or has expired".into(),
+            ));
+        };
+        let options = match serde_json::from_str::<Value>(&sub.options) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let is_email = sub.subscriber.starts_with("mailto:");
+        let channel = if is_email { "email" } else { "webhook" };
+        let (outcome, policies) = match job.kind {
+            DeliveryKind::Notification => {
+                if sub.status != "active" {
+                    return Ok(Handled::Skipped(format!(
+                        "the subscription is {}",
+                        sub.status
+                    )));
+                }
+                let policies = self.retry_policies(&sub, &options).await?;
+                let outcome = if is_email {
+                    self.notification_email(job, &sub, &options).await
+                } else {
+                    self.post_webhook(job, &sub, &options, &job.payload, now)
+                        .await
+                };
+                (outcome, policies)
+            }
+            DeliveryKind::Confirmation | DeliveryKind::Unsubscribed => {
+                let outcome = if is_email {
+                    self.lifecycle_email(job, &sub, &options, now).await?
+                } else {
+                    // Zaqar appends queue_name to the confirmation dict.
+                    let mut dict = job.payload.clone();
+                    if let Value::Object(map) = &mut dict {
+                        map.insert("queue_name".into(), Value::String(sub.queue.clone()));
+                    }
+                    self.post_webhook(job, &sub, &options, &dict, now).await
+                };
+                (outcome, (None, None))
+            }
+        };
+        Ok(Handled::Attempted {
+            channel,
+            outcome,
+            retry_policies: policies,
+        })
+    }
+}
+
+impl Channels {
+    async fn retry_policies(
+        &self,
+        sub: &subscription::Model,
+        options: &Map<String, Value>,
+    ) -> anyhow::Result<Policies> {
+        let queue_policy = match (ProjectId::parse(&sub.project), QueueName::parse(&sub.queue)) {
+            (Some(project), Some(queue)) => store::queues::metadata(&self.db, &project, &queue)
+                .await?
+                .get("_retry_policy")
+                .cloned(),
+            _ => None,
+        };
+        Ok((queue_policy, options.get("_retry_policy").cloned()))
+    }
+
+    async fn post_webhook(
+        &self,
+        job: &Job,
+        sub: &subscription::Model,
+        options: &Map<String, Value>,
+        dict: &Value,
+        now: i64,
+    ) -> AttemptOutcome {
+        let (body, mut headers) = webhook::zaqar_body(dict, options);
+        if let Some(secret) = options.get("signing_secret").and_then(Value::as_str) {
+            // The delivery id is stable across retries, so receivers can
+            // deduplicate on webhook-id.
+            let msg_id = format!("msg_{}", job.delivery.id);
+            match webhook::signature_headers(secret, &msg_id, now / 1000, &body) {
+                Ok(signed) => headers.extend(signed),
+                Err(err) => return refused(format!("cannot sign: {err}")),
+            }
+        }
+        self.webhook
+            .send(&WebhookRequest {
+                url: sub.subscriber.clone(),
+                body,
+                headers,
+            })
+            .await
+    }
+
+    async fn notification_email(
+        &self,
+        job: &Job,
+        sub: &subscription::Model,
+        options: &Map<String, Value>,
+    ) -> AttemptOutcome {
+        let unsubscribe = links::unsubscribe_url(
+            &self.settings.public_url(),
+            &self.secret,
+            &sub.queue,
+            &sub.id,
         );
-        let _: Map<String, Value> = Map::new();
-        Ok(Handled::Skipped("channels not wired yet".into()))
+        let options = Value::Object(options.clone());
+        let request = NotificationRequest {
+            subscriber: &sub.subscriber,
+            options: &options,
+            queue: &sub.queue,
+            project: &sub.project,
+            body: job.payload.get("body").unwrap_or(&Value::Null),
+            posted_at_ms: Some(job.delivery.created_at),
+            unsubscribe_url: Some(&unsubscribe),
+        };
+        let composed =
+            email::build_notification(&self.templates, &self.settings.mail_from, &request);
+        self.send_email(composed).await
+    }
+
+    /// The confirmation email, or the unsubscribed notice with a fresh
+    /// re-subscribe link (minted now, so no plaintext token waits at rest).
+    async fn lifecycle_email(
+        &self,
+        job: &Job,
+        sub: &subscription::Model,
+        options: &Map<String, Value>,
+        now: i64,
+    ) -> anyhow::Result<AttemptOutcome> {
+        let options = Value::Object(options.clone());
+        let composed = if job.kind == DeliveryKind::Confirmation {
+            let Some(link) = job.payload.get("confirm_url").and_then(Value::as_str) else {
+                return Ok(refused("the confirmation payload has no link".into()));
+            };
+            let request = ConfirmationRequest {
+                subscriber: &sub.subscriber,
+                options: &options,
+                queue: &sub.queue,
+                project: &sub.project,
+                confirm_url: link,
+                expires_at_ms: job.payload.get("expires_at").and_then(Value::as_i64),
+            };
+            email::build_confirmation(&self.templates, &self.settings.mail_from, &request)
+        } else {
+            let (link, expires_at) =
+                confirmation::issue_confirm_link(&self.db, &self.settings, sub, now).await?;
+            let request = ConfirmationRequest {
+                subscriber: &sub.subscriber,
+                options: &options,
+                queue: &sub.queue,
+                project: &sub.project,
+                confirm_url: &link,
+                expires_at_ms: Some(expires_at),
+            };
+            email::build_unsubscribed(&self.templates, &self.settings.mail_from, &request)
+        };
+        Ok(self.send_email(composed).await)
+    }
+
+    async fn send_email(&self, composed: anyhow::Result<OutgoingEmail>) -> AttemptOutcome {
+        let started = Instant::now();
+        match composed {
+            Ok(message) => self.mailer.send(&message).await,
+            Err(err) => {
+                let mut outcome = refused(format!(
+                    "cannot compose the email: {}",
+                    email::mask_addresses_in(&format!("{err:#}"))
+                ));
+                outcome.duration = started.elapsed();
+                outcome
+            }
+        }
     }
 }

@@ -4,8 +4,8 @@
 //! on their own.
 use std::time::Duration;
 
-pub mod webhook;
 pub mod email;
+pub mod webhook;
 
 /// The result of one attempt, whatever the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]

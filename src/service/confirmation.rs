@@ -17,7 +17,7 @@ use super::links;
 use super::secret::SecretKey;
 use super::tokens;
 use crate::api::AppState;
-use crate::config::RequireConfirmation;
+use crate::config::{RequireConfirmation, Settings};
 use crate::delivery::outbox::{self, DeliveryKind, NewDelivery};
 use crate::domain::signed_url;
 use crate::domain::subscription::{Status, DEFAULT_SUBSCRIPTION_TTL};
@@ -117,27 +117,7 @@ pub async fn send(
     store::subscriptions::mark_confirmation_sent(db, &row.id, now).await?;
     match subscriber {
         Subscriber::Mailto(_) => {
-            let token = tokens::generate();
-            let expires_at = now + state.settings.confirm_token_ttl_secs as i64 * 1000;
-            store::tokens::insert(
-                db,
-                confirm_token::Model {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    subscription_id: row.id.clone(),
-                    purpose: "confirm".into(),
-                    token_hash: tokens::hash(&token),
-                    created_at: now,
-                    expires_at,
-                    used_at: None,
-                },
-            )
-            .await?;
-            let link = links::confirm_url(
-                &state.settings.public_url(),
-                &row.queue,
-                &row.subscriber,
-                &token,
-            );
+            let (link, expires_at) = issue_confirm_link(db, &state.settings, row, now).await?;
             let payload = json!({
                 "queue": row.queue,
                 "project": row.project,
@@ -161,6 +141,35 @@ pub async fn send(
             Ok(None)
         }
     }
+}
+
+/// Stores a fresh single-use confirm token (hashed) for the subscription
+/// and returns the plaintext link and its expiry. Used for the confirmation
+/// email and, at send time, for the re-subscribe link of the unsubscribed
+/// notice.
+pub async fn issue_confirm_link(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    row: &subscription::Model,
+    now: i64,
+) -> Result<(String, i64), DbErr> {
+    let token = tokens::generate();
+    let expires_at = now + settings.confirm_token_ttl_secs as i64 * 1000;
+    store::tokens::insert(
+        db,
+        confirm_token::Model {
+            id: uuid::Uuid::new_v4().to_string(),
+            subscription_id: row.id.clone(),
+            purpose: "confirm".into(),
+            token_hash: tokens::hash(&token),
+            created_at: now,
+            expires_at,
+            used_at: None,
+        },
+    )
+    .await?;
+    let link = links::confirm_url(&settings.public_url(), &row.queue, &row.subscriber, &token);
+    Ok((link, expires_at))
 }
 
 /// True when a pending subscription may be sent its confirmation again.

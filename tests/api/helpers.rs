@@ -36,6 +36,7 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub backend: Backend,
     pub dispatcher: std::sync::Arc<tidings::startup::AppDispatcher>,
+    pub database_url: String,
 }
 
 static SKIP_NOTICE: Once = Once::new();
@@ -70,9 +71,33 @@ pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) ->
             }
         },
     };
+    Some(build(backend, dir, database_url, extra_env).await)
+}
+
+/// A second app on an existing database (a restart).
+pub async fn spawn_on(
+    backend: Backend,
+    database_url: &str,
+    extra_env: HashMap<String, String>,
+) -> TestApp {
+    build(
+        backend,
+        tempfile::tempdir().expect("temp dir"),
+        database_url.to_string(),
+        extra_env,
+    )
+    .await
+}
+
+async fn build(
+    backend: Backend,
+    dir: tempfile::TempDir,
+    database_url: String,
+    extra_env: HashMap<String, String>,
+) -> TestApp {
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("TIDINGS_BIND".into(), "127.0.0.1:0".into());
-    env.insert("TIDINGS_DATABASE_URL".into(), database_url);
+    env.insert("TIDINGS_DATABASE_URL".into(), database_url.clone());
     env.insert(
         "TIDINGS_MAIL_URL".into(),
         format!("file:{}/mail", dir.path().display()),
@@ -92,7 +117,7 @@ pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) ->
     let state = app.state().clone();
     let dispatcher = app.dispatcher();
     tokio::spawn(app.run_until_stopped());
-    Some(TestApp {
+    TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         state,
@@ -104,7 +129,8 @@ pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) ->
         dir,
         backend,
         dispatcher,
-    })
+        database_url,
+    }
 }
 
 /// Creates `tidings_t_<uuid>` on the server behind `admin_url` and returns
@@ -283,4 +309,53 @@ macro_rules! db_test_env {
             }
         }
     };
+}
+
+/// Like `db_test!`, for tests that spawn their own app (they need sinks
+/// started first): expects `async fn name(backend: Backend)`; the PostgreSQL
+/// variant returns early (with the skip notice) when it is not configured.
+#[macro_export]
+macro_rules! backend_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_configured() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            }
+        }
+    };
+}
+
+/// True when `TIDINGS_TEST_POSTGRES_URL` is set; says so once when not.
+pub fn postgres_configured() -> bool {
+    let set = std::env::var("TIDINGS_TEST_POSTGRES_URL")
+        .map(|v| !v.is_empty())
+        .unwrap_or(false);
+    if !set {
+        SKIP_NOTICE.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: no PostgreSQL (set TIDINGS_TEST_POSTGRES_URL to run the PostgreSQL suite)"
+            );
+        });
+    }
+    set
+}
+
+/// Environment for delivery tests: loopback sinks allowed.
+pub fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    map.entry("TIDINGS_WEBHOOK_ALLOW_NETS".into())
+        .or_insert_with(|| "127.0.0.0/8".into());
+    map
 }
