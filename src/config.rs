@@ -57,7 +57,43 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "how often expired messages, claims and subscriptions are swept",
         "30",
     ),
+    (
+        "TIDINGS_CONFIRMATION_RESEND_SECS",
+        "a re-POSTed pending subscription re-sends its confirmation at most once per this many seconds",
+        "300",
+    ),
+    (
+        "TIDINGS_CONFIRM_TOKEN_TTL_SECS",
+        "how long an emailed confirmation link stays valid",
+        "172800 (48 h)",
+    ),
+    (
+        "TIDINGS_SECRET_KEY",
+        "key for signed URLs and unsubscribe links (at least 32 characters)",
+        "(generated on first start and kept in the database)",
+    ),
 ];
+
+/// A secret that never shows up in `Debug` output or logs.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -87,6 +123,12 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log: String,
     pub sweep_interval_secs: u64,
+    pub confirmation_resend_interval_secs: u64,
+    pub confirm_token_ttl_secs: u64,
+    pub secret_key: Option<Secret>,
+    pub delivery_concurrency: usize,
+    pub delivery_per_subscription: usize,
+    pub delivery_lease_secs: u64,
 }
 
 impl Default for Settings {
@@ -102,6 +144,12 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             log: "info".into(),
             sweep_interval_secs: 30,
+            confirmation_resend_interval_secs: 300,
+            confirm_token_ttl_secs: 172_800,
+            secret_key: None,
+            delivery_concurrency: 64,
+            delivery_per_subscription: 4,
+            delivery_lease_secs: 120,
         }
     }
 }
@@ -185,6 +233,38 @@ impl Settings {
                 format!("TIDINGS_SWEEP_INTERVAL_SECS must be a whole number of seconds, not {v:?}")
             })?;
         }
+        if let Some(v) = get("TIDINGS_CONFIRMATION_RESEND_SECS") {
+            self.confirmation_resend_interval_secs = v.parse().with_context(|| {
+                format!(
+                    "TIDINGS_CONFIRMATION_RESEND_SECS must be a whole number of seconds, not {v:?}"
+                )
+            })?;
+        }
+        if let Some(v) = get("TIDINGS_CONFIRM_TOKEN_TTL_SECS") {
+            self.confirm_token_ttl_secs = v.parse().with_context(|| {
+                format!(
+                    "TIDINGS_CONFIRM_TOKEN_TTL_SECS must be a whole number of seconds, not {v:?}"
+                )
+            })?;
+        }
+        if let Some(v) = get("TIDINGS_SECRET_KEY") {
+            self.secret_key = Some(Secret(v));
+        }
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_CONCURRENCY",
+            &mut self.delivery_concurrency,
+        )?;
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_PER_SUBSCRIPTION",
+            &mut self.delivery_per_subscription,
+        )?;
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_LEASE_SECS",
+            &mut self.delivery_lease_secs,
+        )?;
         Ok(())
     }
 
@@ -205,6 +285,21 @@ impl Settings {
                 bail!("TIDINGS_PUBLIC_URL must be an http or https URL");
             }
         }
+        if self.confirm_token_ttl_secs < 60 {
+            bail!("TIDINGS_CONFIRM_TOKEN_TTL_SECS must be at least 60");
+        }
+        if let Some(key) = &self.secret_key {
+            // Short keys make every signed link guessable offline.
+            if key.expose().len() < 32 {
+                bail!("TIDINGS_SECRET_KEY must be at least 32 characters");
+            }
+        }
+        if self.delivery_concurrency == 0 || self.delivery_per_subscription == 0 {
+            bail!("TIDINGS_DELIVERY_CONCURRENCY and TIDINGS_DELIVERY_PER_SUBSCRIPTION must be at least 1");
+        }
+        if self.delivery_lease_secs < 2 {
+            bail!("TIDINGS_DELIVERY_LEASE_SECS must be at least 2");
+        }
         if self.sweep_interval_secs == 0 {
             bail!("TIDINGS_SWEEP_INTERVAL_SECS must be at least 1");
         }
@@ -218,6 +313,21 @@ impl Settings {
             None => format!("http://{}", self.bind),
         }
     }
+}
+
+/// Overrides `target` with the variable's value, if set, naming the variable
+/// when the value is not a whole number.
+fn parse_number<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    target: &mut T,
+) -> anyhow::Result<()> {
+    if let Some(v) = get(key) {
+        *target = v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{key} must be a whole number, not {v:?}"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -239,6 +349,18 @@ mod tests {
         assert_eq!(s.public_url(), "http://127.0.0.1:8888");
         assert_eq!(s.mail_url, "file:./var/mail");
         assert_eq!(s.require_confirmation, RequireConfirmation::Mailto);
+        assert_eq!(s.confirmation_resend_interval_secs, 300);
+        assert_eq!(s.confirm_token_ttl_secs, 172_800);
+        assert!(s.secret_key.is_none());
+    }
+
+    #[test]
+    fn secret_key_is_checked_and_never_printed() {
+        let err = Settings::from_env_map(&env(&[("TIDINGS_SECRET_KEY", "short")])).unwrap_err();
+        assert!(err.to_string().contains("TIDINGS_SECRET_KEY"));
+        let key = "k".repeat(40);
+        let s = Settings::from_env_map(&env(&[("TIDINGS_SECRET_KEY", &key)])).unwrap();
+        assert!(!format!("{s:?}").contains(&key));
     }
 
     #[test]

@@ -10,12 +10,17 @@ use anyhow::Context;
 use crate::api::{self, AppState};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
+use crate::delivery::channels::Channels;
+use crate::delivery::worker::{Dispatcher, Limits};
 use crate::store;
+
+pub type AppDispatcher = Dispatcher<Channels>;
 
 pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    dispatcher: Arc<AppDispatcher>,
     workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -46,16 +51,21 @@ impl Application {
             .local_addr()
             .context("reading the bound address")?
             .port();
+        let secret =
+            crate::service::secret::resolve(&db, &settings, options.clock.now_ms()).await?;
         let state = AppState {
             db,
             clock: options.clock,
             settings: Arc::new(settings),
+            secret,
+            wake: Arc::new(tokio::sync::Notify::new()),
+            metrics: Arc::new(crate::delivery::metrics::Metrics::default()),
         };
 
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(api::access_log))
                 .app_data(data.clone())
                 .configure(api::configure)
         })
@@ -63,6 +73,26 @@ impl Application {
         .context("starting the HTTP server")?
         .shutdown_timeout(10)
         .run();
+
+        let channels = Channels {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+            settings: state.settings.clone(),
+        };
+        let limits = Limits {
+            global: state.settings.delivery_concurrency,
+            per_subscription: state.settings.delivery_per_subscription,
+            lease: Duration::from_secs(state.settings.delivery_lease_secs),
+            ..Limits::default()
+        };
+        let dispatcher = Dispatcher::new(
+            state.db.clone(),
+            state.clock.clone(),
+            Arc::new(channels),
+            limits,
+            state.wake.clone(),
+            state.metrics.clone(),
+        );
 
         let mut workers = Vec::new();
         if options.background_workers {
@@ -72,11 +102,13 @@ impl Application {
                 state.clock.clone(),
                 interval,
             )));
+            workers.push(tokio::spawn(Arc::clone(&dispatcher).run()));
         }
         Ok(Application {
             port,
             server,
             state,
+            dispatcher,
             workers,
         })
     }
@@ -87,6 +119,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The delivery worker; tests drive it with `drain()`.
+    pub fn dispatcher(&self) -> Arc<AppDispatcher> {
+        Arc::clone(&self.dispatcher)
     }
 
     /// Serves until SIGINT/SIGTERM (actix handles both and drains in-flight

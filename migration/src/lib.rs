@@ -4,14 +4,18 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_queues_messages_claims;
+mod m20261123_000002_create_subscriptions;
+mod m20261123_000003_create_deliveries;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261123_000001_create_queues_messages_claims::Migration,
-        )]
+        vec![
+            Box::new(m20261123_000001_create_queues_messages_claims::Migration),
+            Box::new(m20261123_000002_create_subscriptions::Migration),
+            Box::new(m20261123_000003_create_deliveries::Migration),
+        ]
     }
 }

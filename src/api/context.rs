@@ -4,8 +4,10 @@
 use std::future::{ready, Ready};
 
 use actix_web::http::header;
-use actix_web::{dev::Payload, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
+use super::state::AppState;
+use crate::domain::signed_url;
 use crate::domain::{ClientId, ProjectId, QueueName};
 use crate::error::ApiError;
 
@@ -21,6 +23,15 @@ impl FromRequest for RequestContext {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(check_request(req))
+    }
+}
+
+impl RequestContext {
+    /// The same checks for handlers that first decide whether the request
+    /// is an API call at all (the confirmation link shares a path with the
+    /// subscription list).
+    pub fn from_http(req: &HttpRequest) -> Result<RequestContext, ApiError> {
+        check_request(req)
     }
 }
 
@@ -70,6 +81,7 @@ fn accepts_json(accept: &str) -> bool {
 }
 
 fn check_request(req: &HttpRequest) -> Result<RequestContext, ApiError> {
+    check_pre_signed(req)?;
     check_content_negotiation(req)?;
 
     let client_id = match header_str(req, "client-id") {
@@ -99,6 +111,48 @@ fn check_request(req: &HttpRequest) -> Result<RequestContext, ApiError> {
     };
 
     Ok(RequestContext { project, client_id })
+}
+
+/// Zaqar's first before-hook: only when `URL-Signature` is present, the
+/// request must match a pre-signed URL (zaqar-v2.md §5). Any failure is the
+/// bare 404, so a prober learns nothing about which check failed.
+///
+/// Zaqar matches `URL-Paths` as regular expressions searched in the request
+/// path; tidings matches them as plain substrings (no regex meta-characters
+/// from a client), which accepts every path Zaqar itself signs.
+fn check_pre_signed(req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(presented) = header_str(req, "url-signature") else {
+        return Ok(());
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(ApiError::plain_not_found)?;
+    let list = |name: &str| -> Vec<String> {
+        header_str(req, name)
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let methods = list("url-methods");
+    let paths = list("url-paths");
+    let project = header_str(req, "x-project-id").unwrap_or("");
+    let expires = header_str(req, "url-expires").unwrap_or("");
+    let method_ok = methods.iter().any(|m| m == req.method().as_str());
+    let path_ok = paths.iter().any(|p| req.path().contains(p.as_str()));
+    let fresh = signed_url::parse_expires(expires)
+        .map(|at| at > state.now())
+        .unwrap_or(false);
+    if !(method_ok && path_ok && fresh) {
+        return Err(ApiError::plain_not_found());
+    }
+    let expected = signed_url::sign(state.secret.bytes(), &paths, &methods, project, expires);
+    if !signed_url::signature_matches(&expected, presented.trim()) {
+        return Err(ApiError::plain_not_found());
+    }
+    Ok(())
 }
 
 fn invalid_identification() -> ApiError {

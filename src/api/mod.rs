@@ -1,14 +1,21 @@
 //! HTTP handlers: parse the request into domain types, call the store or a
 //! service, shape the Zaqar response. One file per resource.
+mod access_log;
 pub mod body;
 pub mod claims;
 pub mod context;
+pub mod deliveries;
+pub mod links;
 pub mod messages;
 pub mod misc;
+pub mod pages;
 pub mod params;
 pub mod queues;
 mod routes;
+pub mod share;
 pub mod state;
+pub mod subscriptions;
 
+pub use access_log::access_log;
 pub use routes::configure;
 pub use state::AppState;

@@ -377,6 +377,9 @@ pub async fn purge(
         store::messages::delete_all(&txn, &ctx.project, &name).await?;
         store::claims::delete_all(&txn, &ctx.project, &name).await?;
     }
+    if types.iter().any(|t| t == "subscriptions") {
+        store::subscriptions::delete_all(&txn, &ctx.project, &name).await?;
+    }
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,7 +2,7 @@
 //! 405 with `Allow`, as falcon answers.
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{claims, messages, misc, queues};
+use super::{claims, deliveries, links, messages, misc, queues, share, subscriptions};
 use crate::error::ApiError;
 
 fn not_allowed(
@@ -62,6 +62,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(not_allowed("POST"))),
     )
     .service(
+        web::resource("/v2/queues/{queue}/share")
+            .route(web::post().to(share::share))
+            .default_service(web::to(not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/subscriptions")
+            .route(web::get().to(subscriptions::collection_get))
+            .route(web::post().to(subscriptions::collection_post))
+            .default_service(web::to(not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/subscriptions/{subscription_id}")
+            .route(web::get().to(subscriptions::get))
+            .route(web::patch().to(subscriptions::patch))
+            .route(web::delete().to(subscriptions::delete))
+            .default_service(web::to(not_allowed("DELETE, GET, PATCH"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/subscriptions/{subscription_id}/confirm")
+            .route(web::put().to(subscriptions::confirm))
+            .default_service(web::to(not_allowed("PUT"))),
+    )
+    .service(
+        // Browser links: no API headers, the token is the credential.
+        web::resource("/v2/queues/{queue}/subscriptions/{subscription_id}/unsubscribe")
+            .route(web::get().to(links::show_unsubscribe))
+            .route(web::post().to(links::do_unsubscribe))
+            .default_service(web::to(not_allowed("GET, POST"))),
+    )
+    .service(
         web::resource("/v2/queues/{queue}/messages")
             .route(web::post().to(messages::post))
             .route(web::get().to(messages::list))
@@ -85,6 +115,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(claims::update))
             .route(web::delete().to(claims::release))
             .default_service(web::to(not_allowed("DELETE, GET, PATCH"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/subscriptions/{subscription_id}/deliveries")
+            .route(web::get().to(deliveries::list))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource(
+            "/v2/queues/{queue}/subscriptions/{subscription_id}/deliveries/{delivery_id}/retry",
+        )
+        .route(web::post().to(deliveries::retry))
+        .default_service(web::to(not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/metrics")
+            .route(web::get().to(deliveries::metrics))
+            .default_service(web::to(not_allowed("GET"))),
     )
     .default_service(web::to(unknown_route));
 }

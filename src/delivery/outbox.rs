@@ -46,9 +46,9 @@ pub struct NewDelivery {
     pub due_at: i64,
 }
 
-/// Enqueues one delivery on `db` (normally the caller's open transaction).
+/// Enqueues one delivery on `db` (normally the caller's open transaction),
+/// due at `delivery.due_at`.
 pub async fn enqueue(db: &impl ConnectionTrait, delivery: NewDelivery) -> Result<(), DbErr> {
-    // Placeholder until the deliveries table lands: keeps callers compiling.
-    let _ = (db, delivery);
-    Ok(())
+    let now = delivery.due_at;
+    crate::store::deliveries::insert(db, delivery, now).await
 }

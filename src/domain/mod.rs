@@ -1,12 +1,18 @@
 //! Values parsed once at the edge. Past the API layer only these types travel,
 //! so an invalid queue name or project cannot reach the store.
 mod client_id;
+pub mod email_address;
 pub mod limits;
 mod project;
 pub mod queue_metadata;
 mod queue_name;
 pub mod retry_policy;
+pub mod signed_url;
+pub mod subscriber;
+pub mod subscription;
+pub mod subscription_options;
 
 pub use client_id::ClientId;
 pub use project::ProjectId;
 pub use queue_name::QueueName;
+pub use subscriber::Subscriber;

@@ -4,6 +4,8 @@
 //! on their own.
 use std::time::Duration;
 
+pub mod webhook;
+
 /// The result of one attempt, whatever the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptOutcome {

@@ -3,7 +3,11 @@
 //! service layer decides the transaction boundaries.
 pub mod claims;
 pub mod db;
+pub mod deliveries;
 pub mod entities;
 pub mod messages;
 pub mod queues;
+pub mod secrets;
+pub mod subscriptions;
 pub mod sweeper;
+pub mod tokens;

@@ -9,6 +9,10 @@ use crate::clock::SharedClock;
 
 pub const SWEEP_BATCH: u64 = 500;
 
+/// Expired confirmation tokens are kept a week so a late click gets
+/// "this link has expired" rather than "unknown link".
+pub const TOKEN_GRACE_MS: i64 = 7 * 86_400 * 1000;
+
 /// One full pass: repeat bounded batches until nothing expired is left.
 /// Returns the number of rows removed.
 pub async fn sweep_once(db: &DatabaseConnection, clock: &SharedClock) -> anyhow::Result<u64> {
@@ -16,7 +20,9 @@ pub async fn sweep_once(db: &DatabaseConnection, clock: &SharedClock) -> anyhow:
     loop {
         let now = clock.now_ms();
         let n = super::messages::sweep_expired(db, now, SWEEP_BATCH).await?
-            + super::claims::sweep_expired(db, now, SWEEP_BATCH).await?;
+            + super::claims::sweep_expired(db, now, SWEEP_BATCH).await?
+            + super::subscriptions::sweep_expired(db, now, SWEEP_BATCH).await?
+            + super::tokens::sweep_expired(db, now - TOKEN_GRACE_MS, SWEEP_BATCH).await?;
         removed += n;
         if n == 0 {
             return Ok(removed);

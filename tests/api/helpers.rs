@@ -1,3 +1,4 @@
+#![allow(dead_code)] // Shared helpers: not every test binary uses every one.
 //! `spawn_app()`: a real tidings server on 127.0.0.1:0 with its own fresh
 //! database (a new SQLite file, or a new PostgreSQL database when
 //! `TIDINGS_TEST_POSTGRES_URL` is set) and a manual clock.
@@ -14,6 +15,8 @@ use tidings::config::Settings;
 use tidings::startup::{Application, BuildOptions};
 
 pub const CLIENT_ID: &str = "3381af922b9e11e3b19171861300734c";
+// Not every suite uses every helper; the test binary is one crate.
+#[allow(dead_code)]
 pub const OTHER_CLIENT_ID: &str = "0b6a4cf6d45a4d4f9e0cbd5fd1b0e8a2";
 pub const PROJECT: &str = "test-project";
 
@@ -23,6 +26,7 @@ pub enum Backend {
     Postgres,
 }
 
+#[allow(dead_code)]
 pub struct TestApp {
     pub address: String,
     pub port: u16,
@@ -31,6 +35,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub backend: Backend,
+    pub dispatcher: std::sync::Arc<tidings::startup::AppDispatcher>,
 }
 
 static SKIP_NOTICE: Once = Once::new();
@@ -85,6 +90,7 @@ pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) ->
         .expect("build app");
     let port = app.port();
     let state = app.state().clone();
+    let dispatcher = app.dispatcher();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -97,12 +103,13 @@ pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) ->
             .expect("client"),
         dir,
         backend,
+        dispatcher,
     })
 }
 
 /// Creates `tidings_t_<uuid>` on the server behind `admin_url` and returns
 /// a URL for it.
-async fn fresh_postgres_database(admin_url: &str) -> String {
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     let admin = Database::connect(admin_url)
         .await
         .expect("connect to TIDINGS_TEST_POSTGRES_URL");
@@ -149,6 +156,11 @@ impl TestApp {
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Runs the delivery worker until nothing is due (no sleeping).
+    pub async fn drain(&self) -> usize {
+        self.dispatcher.drain().await.expect("drain deliveries")
     }
 
     pub async fn create_queue(&self, name: &str) {
@@ -209,7 +221,14 @@ impl TestApp {
 }
 
 /// Tables whose row counts `row_counts` reports.
-pub const TABLES: &[&str] = &["queues", "messages", "claims"];
+pub const TABLES: &[&str] = &[
+    "queues",
+    "messages",
+    "claims",
+    "subscriptions",
+    "confirm_tokens",
+    "server_secrets",
+];
 
 /// Runs one async test body on SQLite and, when configured, on PostgreSQL:
 /// `db_test!(name)` expects `async fn name(app: TestApp)` in scope.
@@ -228,6 +247,36 @@ macro_rules! db_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(app) = $crate::helpers::spawn($crate::helpers::Backend::Postgres).await
+                {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
+}
+
+/// Like `db_test!`, with extra `TIDINGS_*` settings:
+/// `db_test_env!(name, "TIDINGS_REQUIRE_CONFIRMATION" => "all")`.
+#[macro_export]
+macro_rules! db_test_env {
+    ($name:ident, $($k:literal => $v:literal),+) => {
+        mod $name {
+            fn env() -> std::collections::HashMap<String, String> {
+                [$(($k.to_string(), $v.to_string())),+].into_iter().collect()
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_with($crate::helpers::Backend::Sqlite, env())
+                    .await
+                    .expect("sqlite app");
+                super::$name(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::helpers::spawn_with($crate::helpers::Backend::Postgres, env()).await
                 {
                     super::$name(app).await;
                 }

@@ -1,3 +1,9 @@
 pub mod claim;
+pub mod confirm_token;
+pub mod delivery;
+pub mod delivery_attempt;
+pub mod fanout;
 pub mod message;
 pub mod queue;
+pub mod server_secret;
+pub mod subscription;

@@ -1,0 +1,150 @@
+//! The delivery log (a tidings extension beside the Zaqar routes): every
+//! attempt of every delivery to a subscription, email and webhook alike, and
+//! redelivery of a failed one.
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::context::{queue_name, RequestContext};
+use super::params::Params;
+use super::state::AppState;
+use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::domain::{ProjectId, QueueName};
+use crate::error::{ApiError, ApiResult};
+use crate::store::deliveries::{
+    self, STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, STATUS_SKIPPED,
+};
+use crate::store::entities::{delivery, delivery_attempt};
+
+const STATUSES: [&str; 4] = [
+    STATUS_PENDING,
+    STATUS_DELIVERED,
+    STATUS_FAILED,
+    STATUS_SKIPPED,
+];
+
+fn delivery_json(d: &delivery::Model, attempts: &[&delivery_attempt::Model]) -> Value {
+    json!({
+        "id": d.id.to_string(),
+        "kind": d.kind,
+        "message_id": d.message_id,
+        "status": d.status,
+        "attempts": attempts.iter().map(|a| json!({
+            "at": crate::clock::iso8601(a.at),
+            "outcome": a.outcome,
+            "code": a.code,
+            "detail": a.detail,
+            "duration_ms": a.duration_ms,
+        })).collect::<Vec<_>>(),
+        "next_attempt_at": (d.status == STATUS_PENDING).then(|| crate::clock::iso8601(d.next_attempt_at)),
+    })
+}
+
+async fn require_subscription(
+    state: &AppState,
+    project: &ProjectId,
+    queue: &QueueName,
+    id: &str,
+) -> ApiResult<()> {
+    if deliveries::subscription_exists(&state.db, project.as_str(), queue.as_str(), id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "Subscription {id} does not exist"
+        )))
+    }
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let (queue, id) = path.into_inner();
+    let name = queue_name(&queue)?;
+    let params = Params::parse(req.query_string());
+    let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let status = params.str("status");
+    if let Some(s) = status {
+        if !STATUSES.contains(&s) {
+            return Err(ApiError::invalid(format!(
+                "status must be one of {}.",
+                STATUSES.join(", ")
+            )));
+        }
+    }
+    let marker = match params.str("marker") {
+        None => None,
+        Some(m) => Some(
+            m.parse::<i64>()
+                .map_err(|_| ApiError::invalid("marker must be a delivery id."))?,
+        ),
+    };
+    require_subscription(&state, &ctx.project, &name, &id).await?;
+    let rows =
+        deliveries::list_for_subscription(&state.db, &id, status, marker, limit as u64).await?;
+    let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
+    let attempts = deliveries::attempts_for(&state.db, &ids).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|d| {
+            let mine: Vec<&delivery_attempt::Model> =
+                attempts.iter().filter(|a| a.delivery_id == d.id).collect();
+            delivery_json(d, &mine)
+        })
+        .collect();
+    let links = match rows.last() {
+        Some(last) if rows.len() as i64 == limit => {
+            let mut href = format!(
+                "/v2/queues/{name}/subscriptions/{id}/deliveries?marker={}&limit={limit}",
+                last.id
+            );
+            if let Some(s) = status {
+                href.push_str(&format!("&status={s}"));
+            }
+            json!([{"rel": "next", "href": href}])
+        }
+        _ => json!([]),
+    };
+    Ok(HttpResponse::Ok().json(json!({"deliveries": items, "links": links})))
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path.0, subscription_id = %path.1))]
+pub async fn retry(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (queue, id, delivery_id) = path.into_inner();
+    let name = queue_name(&queue)?;
+    require_subscription(&state, &ctx.project, &name, &id).await?;
+    let not_found = || ApiError::not_found(format!("Delivery {delivery_id} does not exist"));
+    let did: i64 = delivery_id.parse().map_err(|_| not_found())?;
+    let row = deliveries::get(&state.db, did)
+        .await?
+        .ok_or_else(not_found)?;
+    if row.subscription_id != id || row.project != ctx.project.as_str() {
+        return Err(not_found());
+    }
+    if !deliveries::requeue_failed(&state.db, did, state.now()).await? {
+        return Err(ApiError::conflict(format!(
+            "Delivery {delivery_id} is {}; only failed deliveries can be retried.",
+            row.status
+        )));
+    }
+    state.wake.notify_one();
+    let row = deliveries::get(&state.db, did)
+        .await?
+        .ok_or_else(not_found)?;
+    let attempts = deliveries::attempts_for(&state.db, &[did]).await?;
+    let attempts: Vec<&delivery_attempt::Model> = attempts.iter().collect();
+    Ok(HttpResponse::Accepted().json(delivery_json(&row, &attempts)))
+}
+
+/// Prometheus text exposition; needs no API headers (scrapers send none).
+pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let (due, in_flight) = deliveries::backlog(&state.db, state.now()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(due, in_flight)))
+}

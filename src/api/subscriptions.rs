@@ -1,0 +1,228 @@
+//! Zaqar v2 subscriptions (zaqar-v2.md §1.4). The collection path also
+//! serves the emailed confirmation link, which a browser opens without API
+//! headers: `collection_get`/`collection_post` dispatch on the link's
+//! `confirm_token` before any Zaqar header check.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::body;
+use super::context::{queue_name, RequestContext};
+use super::links;
+use super::params::Params;
+use super::state::AppState;
+use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::domain::subscription::{NewSubscription, Status, SubscriptionPatch};
+use crate::error::{ApiError, ApiResult};
+use crate::service::subscriptions::{self as service, SubscriptionError};
+use crate::store;
+use crate::store::entities::subscription;
+
+/// Subscription bodies are small; anything bigger is a mistake or abuse.
+const MAX_SUBSCRIPTION_BODY: usize = 64 * 1024;
+
+fn too_large() -> ApiError {
+    ApiError::invalid(format!(
+        "Subscription body is too large. Max size: {MAX_SUBSCRIPTION_BODY}"
+    ))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("Subscription {id} does not exist"))
+}
+
+fn service_error(err: SubscriptionError, id: &str) -> ApiError {
+    match err {
+        SubscriptionError::NotFound => not_found(id),
+        SubscriptionError::Conflict => ApiError::conflict(
+            "Such subscription already exists.Subscriptions are unique by project + queue + subscriber URI.",
+        ),
+        SubscriptionError::Db(err) => err.into(),
+    }
+}
+
+fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+        .unwrap_or(false)
+}
+
+pub fn to_json(row: &subscription::Model, now: i64) -> Value {
+    let options: Value = serde_json::from_str(&row.options).unwrap_or_else(|_| json!({}));
+    json!({
+        "id": row.id,
+        "source": row.queue,
+        "subscriber": row.subscriber,
+        "ttl": row.ttl,
+        "age": (now - row.created_at).max(0) / 1000,
+        "options": options,
+        // Zaqar's `confirmed` means "confirmed by its owner", not "receiving":
+        // a webhook that is active without confirmation reads false there,
+        // and clients (re-create returns the same id) rely on that.
+        "confirmed": Status::parse(&row.status) == Status::Active && row.confirmed_at.is_some(),
+    })
+}
+
+pub async fn collection_get(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    if Params::parse(req.query_string()).has("confirm_token") {
+        return Ok(links::show_confirm(&state, &path, &req).await);
+    }
+    let ctx = RequestContext::from_http(&req)?;
+    list(&state, ctx, &path, &req).await
+}
+
+pub async fn collection_post(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    // A form post is the confirm page's button; the API never takes forms.
+    if Params::parse(req.query_string()).has("confirm_token") || is_form(&req) {
+        return Ok(links::do_confirm(&state, &path, &req, payload).await);
+    }
+    let ctx = RequestContext::from_http(&req)?;
+    create(&state, ctx, &path, &req, payload).await
+}
+
+#[tracing::instrument(skip_all, fields(queue = %raw_queue))]
+async fn create(
+    state: &AppState,
+    ctx: RequestContext,
+    raw_queue: &str,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let queue = queue_name(raw_queue)?;
+    let raw = body::read(req, payload, MAX_SUBSCRIPTION_BODY, too_large).await?;
+    let doc = match body::parse_json(&raw)? {
+        None => return Err(ApiError::invalid("Missing parameter subscriber in body.")),
+        Some(v) => body::expect_object(v)?,
+    };
+    let new = NewSubscription::from_json(&doc).map_err(ApiError::invalid)?;
+    let created = service::create(state, &ctx.project, &queue, new)
+        .await
+        .map_err(|e| service_error(e, ""))?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, req.path().to_string()))
+        .json(json!({"subscription_id": created.id})))
+}
+
+async fn list(
+    state: &AppState,
+    ctx: RequestContext,
+    raw_queue: &str,
+    req: &HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let queue = queue_name(raw_queue)?;
+    let params = Params::parse(req.query_string());
+    let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let now = state.now();
+    let rows = store::subscriptions::list_page(
+        &state.db,
+        &ctx.project,
+        &queue,
+        params.str("marker"),
+        limit as u64,
+        now,
+    )
+    .await?;
+    let links = match rows.last() {
+        None => json!([]),
+        Some(last) => {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("marker", &last.id)
+                .append_pair("limit", &limit.to_string())
+                .finish();
+            json!([{"rel": "next", "href": format!("{}?{query}", req.path())}])
+        }
+    };
+    let items: Vec<Value> = rows.iter().map(|r| to_json(r, now)).collect();
+    Ok(HttpResponse::Ok().json(json!({"subscriptions": items, "links": links})))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (raw_queue, id) = path.into_inner();
+    let queue = queue_name(&raw_queue)?;
+    let now = state.now();
+    let row = store::subscriptions::get_live(&state.db, &ctx.project, &queue, &id, now)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(HttpResponse::Ok().json(to_json(&row, now)))
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path.0, subscription_id = %path.1))]
+pub async fn patch(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let (raw_queue, id) = path.into_inner();
+    let queue = queue_name(&raw_queue)?;
+    let raw = body::read(&req, payload, MAX_SUBSCRIPTION_BODY, too_large).await?;
+    let doc = match body::parse_json(&raw)? {
+        None => serde_json::Map::new(),
+        Some(v) => body::expect_object(v)?,
+    };
+    let patch = SubscriptionPatch::from_json(&doc)
+        .map_err(ApiError::invalid)?
+        .ok_or_else(|| ApiError::invalid("No subscription to create."))?;
+    service::update(&state, &ctx.project, &queue, &id, patch)
+        .await
+        .map_err(|e| service_error(e, &id))?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::LOCATION, req.path().to_string()))
+        .finish())
+}
+
+#[tracing::instrument(skip_all, fields(queue = %path.0, subscription_id = %path.1))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (raw_queue, id) = path.into_inner();
+    let queue = queue_name(&raw_queue)?;
+    service::delete(&state, &ctx.project, &queue, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `PUT .../confirm {"confirmed": bool}`, also reached with Zaqar's
+/// pre-signed headers from a webhook confirmation (checked by the context).
+#[tracing::instrument(skip_all, fields(queue = %path.0, subscription_id = %path.1))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let (raw_queue, id) = path.into_inner();
+    let queue = queue_name(&raw_queue)?;
+    let raw = body::read(&req, payload, MAX_SUBSCRIPTION_BODY, too_large).await?;
+    let confirmed = body::parse_json(&raw)?
+        .and_then(|v| v.get("confirmed").and_then(Value::as_bool))
+        .ok_or_else(|| ApiError::invalid("The 'confirmed' should be boolean."))?;
+    service::set_confirmed(&state, &ctx.project, &queue, &id, confirmed)
+        .await
+        .map_err(|e| service_error(e, &id))?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::LOCATION, req.path().to_string()))
+        .finish())
+}

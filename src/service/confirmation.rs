@@ -1,0 +1,253 @@
+//! The outbox rows the subscription lifecycle enqueues, and their payloads.
+//!
+//! Payloads per `DeliveryKind` (what the delivery worker reads):
+//! - `Confirmation`, mailto: `{"queue","project","subscriber","confirm_url",
+//!   "expires_at"}` (`expires_at` in epoch ms). The plaintext link must be in
+//!   the row so a worker restarted after a crash can still send it; the
+//!   worker scrubs `confirm_url` from the payload once the email is sent.
+//! - `Confirmation`, webhook (only with `require_confirmation = all`): Zaqar's
+//!   `SubscriptionConfirmation` dict, keys in Zaqar's order; the worker
+//!   appends `queue_name`.
+//! - `Unsubscribed`, mailto: `{"queue","project","subscriber"}`.
+//! - `Unsubscribed`, webhook (with `all`): Zaqar's `UnsubscribeConfirmation`.
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::{json, Value};
+
+use super::links;
+use super::secret::SecretKey;
+use super::tokens;
+use crate::api::AppState;
+use crate::config::RequireConfirmation;
+use crate::delivery::outbox::{self, DeliveryKind, NewDelivery};
+use crate::domain::signed_url;
+use crate::domain::subscription::{Status, DEFAULT_SUBSCRIPTION_TTL};
+use crate::domain::Subscriber;
+use crate::store;
+use crate::store::entities::{confirm_token, subscription};
+
+/// The status a new (or re-subscribed) subscription starts in.
+pub fn initial_status(policy: RequireConfirmation, subscriber: &Subscriber) -> Status {
+    let needs = match policy {
+        RequireConfirmation::All => true,
+        RequireConfirmation::Mailto => subscriber.is_mailto(),
+        RequireConfirmation::None => false,
+    };
+    if needs {
+        Status::Pending
+    } else {
+        Status::Active
+    }
+}
+
+/// Zaqar's confirmation dict for webhooks, signed for `PUT .../confirm`.
+pub fn zaqar_confirmation_payload(
+    key: &SecretKey,
+    subscribe: bool,
+    queue: &str,
+    project: &str,
+    subscription_id: &str,
+    expires_ms: i64,
+) -> Value {
+    let path = format!("/v2/queues/{queue}/subscriptions/{subscription_id}/confirm");
+    let expires = signed_url::format_expires(expires_ms);
+    let signature = signed_url::sign(
+        key.bytes(),
+        std::slice::from_ref(&path),
+        &["PUT".to_string()],
+        project,
+        &expires,
+    );
+    let (kind, message) = if subscribe {
+        (
+            "SubscriptionConfirmation",
+            format!("You have chosen to subscribe to the queue: {queue}"),
+        )
+    } else {
+        (
+            "UnsubscribeConfirmation",
+            format!("You have unsubscribed successfully to the queue: {queue}, you can resubscribe it by using confirmed=True."),
+        )
+    };
+    json!({
+        "Message_Type": kind,
+        "Message": message,
+        "URL-Signature": signature,
+        "URL-Methods": "PUT",
+        "URL-Paths": path,
+        "X-Project-ID": project,
+        "URL-Expires": expires,
+        "SubscribeBody": {"confirmed": true},
+        "UnsubscribeBody": {"confirmed": false},
+    })
+}
+
+fn delivery(
+    row: &subscription::Model,
+    kind: DeliveryKind,
+    payload: Value,
+    now: i64,
+) -> NewDelivery {
+    NewDelivery {
+        project: row.project.clone(),
+        queue: row.queue.clone(),
+        subscription_id: row.id.clone(),
+        subscriber: row.subscriber.clone(),
+        kind,
+        message_id: None,
+        payload,
+        due_at: now,
+    }
+}
+
+/// Enqueues the confirmation request for a pending subscription and records
+/// when, for the re-send rate limit. For mailto it also stores the hashed
+/// token and returns the plaintext link (the caller's only copy besides the
+/// outbox row).
+pub async fn send(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    row: &subscription::Model,
+    now: i64,
+) -> Result<Option<String>, DbErr> {
+    let Ok(subscriber) = Subscriber::parse(&row.subscriber) else {
+        // Stored subscribers were parsed on the way in; nothing to send to.
+        tracing::warn!(subscription_id = %row.id, "stored subscriber no longer parses");
+        return Ok(None);
+    };
+    store::subscriptions::mark_confirmation_sent(db, &row.id, now).await?;
+    match subscriber {
+        Subscriber::Mailto(_) => {
+            let token = tokens::generate();
+            let expires_at = now + state.settings.confirm_token_ttl_secs as i64 * 1000;
+            store::tokens::insert(
+                db,
+                confirm_token::Model {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    subscription_id: row.id.clone(),
+                    purpose: "confirm".into(),
+                    token_hash: tokens::hash(&token),
+                    created_at: now,
+                    expires_at,
+                    used_at: None,
+                },
+            )
+            .await?;
+            let link = links::confirm_url(
+                &state.settings.public_url(),
+                &row.queue,
+                &row.subscriber,
+                &token,
+            );
+            let payload = json!({
+                "queue": row.queue,
+                "project": row.project,
+                "subscriber": row.subscriber,
+                "confirm_url": link,
+                "expires_at": expires_at,
+            });
+            outbox::enqueue(db, delivery(row, DeliveryKind::Confirmation, payload, now)).await?;
+            Ok(Some(link))
+        }
+        Subscriber::Webhook { .. } => {
+            let payload = zaqar_confirmation_payload(
+                &state.secret,
+                true,
+                &row.queue,
+                &row.project,
+                &row.id,
+                now + row.ttl * 1000,
+            );
+            outbox::enqueue(db, delivery(row, DeliveryKind::Confirmation, payload, now)).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// True when a pending subscription may be sent its confirmation again.
+pub fn resend_due(row: &subscription::Model, interval_secs: u64, now: i64) -> bool {
+    match row.last_confirmation_sent_at {
+        None => true,
+        Some(at) => now - at >= interval_secs as i64 * 1000,
+    }
+}
+
+/// The notice after `PUT .../confirm {"confirmed": false}`: an email for
+/// mailto, Zaqar's `UnsubscribeConfirmation` for webhooks when webhooks need
+/// confirmation at all.
+pub async fn send_unsubscribed(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    row: &subscription::Model,
+    now: i64,
+) -> Result<(), DbErr> {
+    let Ok(subscriber) = Subscriber::parse(&row.subscriber) else {
+        return Ok(());
+    };
+    let payload = match subscriber {
+        Subscriber::Mailto(_) => json!({
+            "queue": row.queue,
+            "project": row.project,
+            "subscriber": row.subscriber,
+        }),
+        Subscriber::Webhook { .. } => {
+            if state.settings.require_confirmation != RequireConfirmation::All {
+                return Ok(());
+            }
+            zaqar_confirmation_payload(
+                &state.secret,
+                false,
+                &row.queue,
+                &row.project,
+                &row.id,
+                now + DEFAULT_SUBSCRIPTION_TTL * 1000,
+            )
+        }
+    };
+    outbox::enqueue(db, delivery(row, DeliveryKind::Unsubscribed, payload, now)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_payload_has_zaqar_keys_in_order() {
+        let key = SecretKey::from_bytes(b"test-secret".to_vec());
+        let expires = signed_url::parse_expires("2026-11-22T09:32:42").unwrap();
+        let p = zaqar_confirmation_payload(
+            &key,
+            true,
+            "cap-b1",
+            "p1",
+            "850fa9e6-9712-4ad0-a56d-90ece0e8c1a5",
+            expires,
+        );
+        let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "Message_Type",
+                "Message",
+                "URL-Signature",
+                "URL-Methods",
+                "URL-Paths",
+                "X-Project-ID",
+                "URL-Expires",
+                "SubscribeBody",
+                "UnsubscribeBody"
+            ]
+        );
+        assert_eq!(
+            p["Message"],
+            "You have chosen to subscribe to the queue: cap-b1"
+        );
+        assert_eq!(p["URL-Expires"], "2026-11-22T09:32:42");
+        // Same value as the python one-liner in domain::signed_url's test.
+        assert_eq!(
+            p["URL-Signature"],
+            "e4c22127650b9c24606ec59c5f0b99058a32c3e70297d3c6e3f8d5ad4d45bbac"
+        );
+        let u = zaqar_confirmation_payload(&key, false, "cap-b1", "p1", "x", expires);
+        assert_eq!(u["Message_Type"], "UnsubscribeConfirmation");
+    }
+}

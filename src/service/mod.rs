@@ -1,0 +1,8 @@
+//! Use cases. Each owns its transaction: subscription rows, token rows and
+//! outbox rows commit together or not at all.
+pub mod confirmation;
+pub mod link_actions;
+pub mod links;
+pub mod secret;
+pub mod subscriptions;
+pub mod tokens;

@@ -1,0 +1,199 @@
+//! Tests that run the real `tidings serve` binary as separate processes:
+//! a SIGKILL with deliveries pending, and two processes on one database.
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{CLIENT_ID, PROJECT};
+use crate::sink::HttpSink;
+
+struct Server {
+    child: Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    async fn start(database_url: &str) -> Server {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("serve")
+            .env("TIDINGS_BIND", format!("127.0.0.1:{port}"))
+            .env("TIDINGS_DATABASE_URL", database_url)
+            .env("TIDINGS_WEBHOOK_ALLOW_NETS", "127.0.0.0/8")
+            .env("TIDINGS_DELIVERY_LEASE_SECS", "3")
+            .env("TIDINGS_LOG", "warn")
+            .env_remove("TIDINGS_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn tidings serve");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        };
+        for _ in 0..200 {
+            if let Ok(r) = server.req(reqwest::Method::GET, "/v2/ping").send().await {
+                if r.status().as_u16() == 204 {
+                    return server;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("tidings serve did not come up");
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+            .header("Client-ID", CLIENT_ID)
+            .header("X-Project-ID", PROJECT)
+            .header("Content-Type", "application/json")
+    }
+
+    async fn subscribe(&self, queue: &str, url: &str) {
+        let r = self
+            .req(
+                reqwest::Method::POST,
+                &format!("/v2/queues/{queue}/subscriptions"),
+            )
+            .body(json!({"subscriber": url, "ttl": 3600}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+
+    async fn post(&self, queue: &str, from: usize, count: usize) {
+        let messages: Vec<_> = (from..from + count)
+            .map(|i| json!({"body": {"seq": i}}))
+            .collect();
+        let r = self
+            .req(
+                reqwest::Method::POST,
+                &format!("/v2/queues/{queue}/messages"),
+            )
+            .body(json!({"messages": messages}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+
+    fn kill(&mut self) {
+        // SIGKILL: no graceful shutdown, no chance to finish anything.
+        self.child.kill().expect("kill");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (subscriber path, seq) pairs that reached the sink, and how many
+/// arrivals were duplicates.
+fn unique_arrivals(sink: &HttpSink) -> (HashSet<(String, i64)>, usize) {
+    let mut seen = HashSet::new();
+    let mut duplicates = 0;
+    for r in sink.received() {
+        let seq = r.json()["body"]["seq"].as_i64().unwrap();
+        if !seen.insert((r.path.clone(), seq)) {
+            duplicates += 1;
+        }
+    }
+    (seen, duplicates)
+}
+
+async fn wait_unique(sink: &HttpSink, want: usize, timeout: Duration) -> usize {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let have = unique_arrivals(sink).0.len();
+        if have >= want || tokio::time::Instant::now() > deadline {
+            return have;
+        }
+        sink.wait_for(sink.received().len() + 1, Duration::from_millis(500))
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_with_pending_deliveries_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/crash.db?mode=rwc", dir.path().display());
+    let sink = HttpSink::start().await;
+    sink.set_mode(crate::sink::Mode::Status(200));
+    let (subscribers, messages) = (20, 150);
+    let want = subscribers * messages;
+
+    let mut first = Server::start(&db).await;
+    for s in 0..subscribers {
+        first.subscribe("crash", &sink.url(&format!("/s{s}"))).await;
+    }
+    for batch in 0..messages / 50 {
+        first.post("crash", batch * 50, 50).await;
+    }
+    // Kill as soon as delivery is under way, with most of it still pending.
+    sink.wait_for(50, Duration::from_secs(30)).await;
+    first.kill();
+    let before_restart = unique_arrivals(&sink).0.len();
+    assert!(
+        before_restart < want,
+        "the kill came too late to test anything"
+    );
+
+    let _second = Server::start(&db).await;
+    let have = wait_unique(&sink, want, Duration::from_secs(90)).await;
+    let (_, duplicates) = unique_arrivals(&sink);
+    assert_eq!(
+        have, want,
+        "every committed message reaches every subscriber after a restart"
+    );
+    eprintln!(
+        "crash test: {before_restart} before the kill, {want} in the end, {duplicates} duplicates"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_one_postgres_database() {
+    let Some(admin) = std::env::var("TIDINGS_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        return; // The harness prints the PostgreSQL skip notice.
+    };
+    let db = crate::helpers::fresh_postgres_database(&admin).await;
+    let sink = HttpSink::start().await;
+    let a = Server::start(&db).await;
+    let b = Server::start(&db).await;
+    let (subscribers, messages) = (10, 100);
+    for s in 0..subscribers {
+        a.subscribe("shared", &sink.url(&format!("/s{s}"))).await;
+    }
+    a.post("shared", 0, 50).await;
+    b.post("shared", 50, 50).await;
+    let want = subscribers * messages;
+    let have = wait_unique(&sink, want, Duration::from_secs(60)).await;
+    let (_, duplicates) = unique_arrivals(&sink);
+    assert_eq!(have, want, "all delivered");
+    assert_eq!(duplicates, 0, "no delivery sent twice in the normal case");
+    let mut per_path: HashMap<String, usize> = HashMap::new();
+    for r in sink.received() {
+        *per_path.entry(r.path).or_default() += 1;
+    }
+    assert_eq!(per_path.len(), subscribers);
+}
