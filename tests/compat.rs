@@ -3,7 +3,6 @@
 //! `TIDINGS_TEST_PYTHON`, else `./.venv/bin/python`. Skips (loudly) when
 //! neither can import `zaqarclient`.
 #[path = "api/helpers.rs"]
-#[allow(dead_code)]
 mod helpers;
 
 use std::io::Write;
