@@ -410,3 +410,36 @@ async fn sweeper_removes_expired_rows(app: TestApp) {
     assert_eq!(left["messages"][0]["body"], "keep");
 }
 db_test!(sweeper_removes_expired_rows);
+
+async fn queue_max_post_size_applies(app: TestApp) {
+    app.send_json(
+        Method::PUT,
+        "/v2/queues/small",
+        &json!({"_max_messages_post_size": 100}),
+    )
+    .await;
+    let before = app.row_counts().await;
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/v2/queues/small/messages",
+            &json!({"messages": [{"body": "x".repeat(120)}]}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 400);
+    let err: Value = resp.json().await.unwrap();
+    assert!(
+        err["description"].as_str().unwrap().contains("too large"),
+        "{err}"
+    );
+    assert_eq!(app.row_counts().await, before);
+    let ok = app
+        .send_json(
+            Method::POST,
+            "/v2/queues/small/messages",
+            &json!({"messages": [{"body": "x"}]}),
+        )
+        .await;
+    assert_eq!(ok.status().as_u16(), 201);
+}
+db_test!(queue_max_post_size_applies);
