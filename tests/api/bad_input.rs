@@ -204,6 +204,30 @@ fn cases() -> Vec<Case> {
         claim("?limit=0", json!({"ttl": 60})).expect(400, API, "Limit"),
         claim("?limit=21", json!({"ttl": 60})).expect(400, API, "Limit"),
         claim("?limit=ten", json!({"ttl": 60})).expect(400, PARAM, "limit"),
+        case(
+            Method::PATCH,
+            "/v2/queues/q/claims/0123456789abcdef01234567",
+            body(json!({"ttl": 59})),
+        )
+        .expect(400, API, "TTL"),
+        case(
+            Method::PATCH,
+            "/v2/queues/q/claims/0123456789abcdef01234567",
+            body(json!({"ttl": "long"})),
+        )
+        .expect(400, BODY, "must be a int"),
+        case(
+            Method::DELETE,
+            &format!(
+                "/v2/queues/q/messages?ids={}",
+                (0..21)
+                    .map(|i| format!("{i:024x}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            None,
+        )
+        .expect(400, API, ""),
         // Queue metadata
         case(Method::PUT, "/v2/queues/q", Some(big_meta)).expect(400, API, "too large"),
         put_queue(json!({"_default_message_ttl": 59})).expect(400, API, ""),

@@ -443,3 +443,31 @@ async fn queue_max_post_size_applies(app: TestApp) {
     assert_eq!(ok.status().as_u16(), 201);
 }
 db_test!(queue_max_post_size_applies);
+
+async fn pop_skips_claimed_messages(app: TestApp) {
+    let ids = app
+        .post_messages("pc", json!([{"body": 1}, {"body": 2}]))
+        .await;
+    let claimed = app
+        .send_json(
+            Method::POST,
+            "/v2/queues/pc/claims?limit=1",
+            &json!({"ttl": 60, "grace": 60}),
+        )
+        .await;
+    assert_eq!(claimed.status().as_u16(), 201);
+    let resp = app
+        .req(Method::DELETE, "/v2/queues/pc/messages?pop=5")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    let popped = body["messages"].as_array().unwrap();
+    assert_eq!(popped.len(), 1);
+    assert_eq!(popped[0]["id"], ids[1].as_str());
+    let (status, _) = app
+        .get_json(&format!("/v2/queues/pc/messages/{}", ids[0]))
+        .await;
+    assert_eq!(status, 200, "the claimed message stays");
+}
+db_test!(pop_skips_claimed_messages);
