@@ -20,8 +20,10 @@ struct Cli {
 enum Command {
     /// Apply pending migrations, then serve the HTTP API and run the workers
     /// until SIGINT or SIGTERM.
+    #[command(after_help = env_help())]
     Serve,
     /// Apply pending database migrations and exit.
+    #[command(after_help = env_help())]
     Migrate,
 }
 

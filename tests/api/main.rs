@@ -2,11 +2,13 @@
 //! crate links once).
 mod helpers;
 
+mod bad_input;
 mod bad_subscribers;
 mod claims;
 mod confirmation;
 mod delivery;
 mod messages;
+mod misc;
 mod process;
 mod queues;
 mod sink;

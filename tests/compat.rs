@@ -1,0 +1,63 @@
+//! python-zaqarclient against a real tidings server: runs
+//! tests/compat/zaqarclient_smoke.py with the interpreter from
+//! `TIDINGS_TEST_PYTHON`, else `./.venv/bin/python`. Skips (loudly) when
+//! neither can import `zaqarclient`.
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const SKIP: &str = "skipped: python-zaqarclient not installed (run .ci/run or: python3 -m venv .venv && .venv/bin/pip install python-zaqarclient)";
+
+/// The first candidate interpreter that can import zaqarclient.
+async fn python_with_zaqarclient(root: &Path) -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(p) = std::env::var_os("TIDINGS_TEST_PYTHON").filter(|p| !p.is_empty()) {
+        candidates.push(PathBuf::from(p));
+    }
+    let venv = root.join(".venv/bin/python");
+    if venv.exists() {
+        candidates.push(venv);
+    }
+    for python in candidates {
+        let ok = tokio::process::Command::new(&python)
+            .args(["-c", "import zaqarclient"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .await
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ok {
+            return Some(python);
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_zaqarclient_smoke() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(python) = python_with_zaqarclient(root).await else {
+        let _ = writeln!(std::io::stderr(), "{SKIP}");
+        return;
+    };
+    let app = helpers::spawn(helpers::Backend::Sqlite)
+        .await
+        .expect("sqlite app");
+    let output = tokio::process::Command::new(&python)
+        .arg(root.join("tests/compat/zaqarclient_smoke.py"))
+        .arg(&app.address)
+        .output()
+        .await
+        .expect("run the smoke script");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "zaqarclient smoke failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+}
