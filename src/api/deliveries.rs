@@ -45,7 +45,10 @@ async fn require_subscription(
     queue: &QueueName,
     id: &str,
 ) -> ApiResult<()> {
-    if deliveries::subscription_exists(&state.db, project.as_str(), queue.as_str(), id).await? {
+    if crate::store::subscriptions::get_live(&state.db, project, queue, id, state.now())
+        .await?
+        .is_some()
+    {
         Ok(())
     } else {
         Err(ApiError::not_found(format!(

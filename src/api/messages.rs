@@ -90,8 +90,7 @@ pub async fn post(
     // The fan-out jobs commit with the messages: a crash after this commit
     // leaves them for the worker, a crash before it leaves nothing at all.
     let fan_out =
-        store::deliveries::has_active_subscribers(&txn, ctx.project.as_str(), name.as_str(), now)
-            .await?;
+        store::subscriptions::any_active(&txn, ctx.project.as_str(), name.as_str(), now).await?;
     if fan_out {
         let jobs = batch
             .iter()

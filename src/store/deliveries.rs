@@ -1,12 +1,8 @@
 //! Outbox queries: fan-out jobs, deliveries, the attempt log.
-//!
-//! Subscriptions are read by table and column name (not through an entity)
-//! so the outbox depends only on the columns fan-out needs: id, project,
-//! queue, subscriber, status, expires_at.
-use sea_orm::sea_query::{Alias, Expr, LockBehavior, LockType, Order, Query};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, StatementBuilder,
+    QueryOrder, QuerySelect,
 };
 
 use super::entities::delivery::{self, Entity as Delivery};
@@ -18,14 +14,6 @@ pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_DELIVERED: &str = "delivered";
 pub const STATUS_FAILED: &str = "failed";
 pub const STATUS_SKIPPED: &str = "skipped";
-
-fn subscriptions() -> Alias {
-    Alias::new("subscriptions")
-}
-
-fn col(name: &str) -> Alias {
-    Alias::new(name)
-}
 
 pub async fn insert(db: &impl ConnectionTrait, d: NewDelivery, now: i64) -> Result<(), DbErr> {
     let row = delivery::ActiveModel {
@@ -48,29 +36,6 @@ pub async fn insert(db: &impl ConnectionTrait, d: NewDelivery, now: i64) -> Resu
     };
     Delivery::insert(row).exec_without_returning(db).await?;
     Ok(())
-}
-
-/// True when the queue has at least one active, unexpired subscription.
-pub async fn has_active_subscribers(
-    db: &impl ConnectionTrait,
-    project: &str,
-    queue: &str,
-    now: i64,
-) -> Result<bool, DbErr> {
-    let query = Query::select()
-        .expr(Expr::val(1))
-        .from(subscriptions())
-        .and_where(Expr::col(col("project")).eq(project))
-        .and_where(Expr::col(col("queue")).eq(queue))
-        .and_where(Expr::col(col("status")).eq("active"))
-        .and_where(Expr::col(col("expires_at")).gt(now))
-        .limit(1)
-        .to_owned();
-    let backend = db.get_database_backend();
-    Ok(db
-        .query_one(StatementBuilder::build(&query, &backend))
-        .await?
-        .is_some())
 }
 
 /// A posted message waiting to be fanned out.
@@ -122,34 +87,26 @@ pub async fn expand_one_batch(
     let Some(job) = find.one(db).await? else {
         return Ok(None);
     };
-    let mut select = Query::select()
-        .columns([col("id"), col("subscriber")])
-        .from(subscriptions())
-        .and_where(Expr::col(col("project")).eq(job.project.as_str()))
-        .and_where(Expr::col(col("queue")).eq(job.queue.as_str()))
-        .and_where(Expr::col(col("status")).eq("active"))
-        .and_where(Expr::col(col("expires_at")).gt(now))
-        .order_by(col("id"), Order::Asc)
-        .limit(batch)
-        .to_owned();
-    if let Some(cursor) = &job.cursor {
-        select.and_where(Expr::col(col("id")).gt(cursor.as_str()));
-    }
-    let backend = db.get_database_backend();
-    let subs = db
-        .query_all(StatementBuilder::build(&select, &backend))
-        .await?;
-    let mut last_id = job.cursor.clone();
-    let mut rows = Vec::with_capacity(subs.len());
-    for sub in &subs {
-        let id: String = sub.try_get("", "id")?;
-        let subscriber: String = sub.try_get("", "subscriber")?;
-        last_id = Some(id.clone());
-        rows.push(delivery::ActiveModel {
+    let subs = super::subscriptions::active_page(
+        db,
+        &job.project,
+        &job.queue,
+        now,
+        job.cursor.as_deref(),
+        batch,
+    )
+    .await?;
+    let last_id = subs
+        .last()
+        .map(|sub| sub.id.clone())
+        .or_else(|| job.cursor.clone());
+    let rows: Vec<delivery::ActiveModel> = subs
+        .into_iter()
+        .map(|sub| delivery::ActiveModel {
             project: Set(job.project.clone()),
             queue: Set(job.queue.clone()),
-            subscription_id: Set(id),
-            subscriber: Set(subscriber),
+            subscription_id: Set(sub.id),
+            subscriber: Set(sub.subscriber),
             kind: Set(DeliveryKind::Notification.as_str().to_string()),
             message_id: Set(Some(job.message_id.clone())),
             fanout_id: Set(Some(job.id)),
@@ -162,8 +119,8 @@ pub async fn expand_one_batch(
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        });
-    }
+        })
+        .collect();
     let created = rows.len() as u64;
     if !rows.is_empty() {
         Delivery::insert_many(rows)
@@ -411,65 +368,4 @@ pub async fn release_leases(db: &impl ConnectionTrait, ids: &[i64]) -> Result<()
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Whether a live subscription with this id exists in the project's queue.
-pub async fn subscription_exists(
-    db: &impl ConnectionTrait,
-    project: &str,
-    queue: &str,
-    id: &str,
-) -> Result<bool, DbErr> {
-    let query = Query::select()
-        .expr(Expr::val(1))
-        .from(subscriptions())
-        .and_where(Expr::col(col("id")).eq(id))
-        .and_where(Expr::col(col("project")).eq(project))
-        .and_where(Expr::col(col("queue")).eq(queue))
-        .limit(1)
-        .to_owned();
-    let backend = db.get_database_backend();
-    Ok(db
-        .query_one(StatementBuilder::build(&query, &backend))
-        .await?
-        .is_some())
-}
-
-/// A subscription as the delivery worker needs it, read at attempt time.
-#[derive(Debug, Clone)]
-pub struct LiveSubscription {
-    pub subscriber: String,
-    pub options: serde_json::Map<String, serde_json::Value>,
-    pub status: String,
-    pub expires_at: i64,
-}
-
-pub async fn subscription_for_delivery(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> Result<Option<LiveSubscription>, DbErr> {
-    let query = Query::select()
-        .columns([
-            col("subscriber"),
-            col("options"),
-            col("status"),
-            col("expires_at"),
-        ])
-        .from(subscriptions())
-        .and_where(Expr::col(col("id")).eq(id))
-        .to_owned();
-    let backend = db.get_database_backend();
-    let Some(row) = db
-        .query_one(StatementBuilder::build(&query, &backend))
-        .await?
-    else {
-        return Ok(None);
-    };
-    let options: String = row.try_get("", "options")?;
-    Ok(Some(LiveSubscription {
-        subscriber: row.try_get("", "subscriber")?,
-        options: crate::store::queues::parse_metadata(&options),
-        status: row.try_get("", "status")?,
-        expires_at: row.try_get("", "expires_at")?,
-    }))
 }

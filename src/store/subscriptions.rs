@@ -241,3 +241,16 @@ pub async fn active_page(
         .all(db)
         .await
 }
+
+/// True when the queue has at least one active, unexpired subscription (the
+/// message post decides with this whether to commit fan-out jobs).
+pub async fn any_active(
+    db: &impl ConnectionTrait,
+    project: &str,
+    queue: &str,
+    now: i64,
+) -> Result<bool, DbErr> {
+    Ok(!active_page(db, project, queue, now, None, 1)
+        .await?
+        .is_empty())
+}
