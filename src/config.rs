@@ -77,6 +77,26 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "key for signed URLs and unsubscribe links (at least 32 characters)",
         "(generated on first start and kept in the database)",
     ),
+    (
+        "TIDINGS_DELIVERY_CONCURRENCY",
+        "delivery attempts in flight at once, across all subscriptions",
+        "64",
+    ),
+    (
+        "TIDINGS_DELIVERY_PER_SUBSCRIPTION",
+        "delivery attempts in flight at once to one subscription",
+        "4",
+    ),
+    (
+        "TIDINGS_DELIVERY_LEASE_SECS",
+        "how long a worker owns a delivery it took; after a crash another takes over",
+        "120",
+    ),
+    (
+        "TIDINGS_DELIVERY_RETENTION_DAYS",
+        "how long finished deliveries (and dead letters) and their attempt logs are kept",
+        "14",
+    ),
 ];
 
 /// A secret that never shows up in `Debug` output or logs.
@@ -135,6 +155,7 @@ pub struct Settings {
     pub delivery_concurrency: usize,
     pub delivery_per_subscription: usize,
     pub delivery_lease_secs: u64,
+    pub delivery_retention_days: u64,
 }
 
 impl Default for Settings {
@@ -157,6 +178,7 @@ impl Default for Settings {
             delivery_concurrency: 64,
             delivery_per_subscription: 4,
             delivery_lease_secs: 120,
+            delivery_retention_days: 14,
         }
     }
 }
@@ -275,6 +297,11 @@ impl Settings {
             "TIDINGS_DELIVERY_LEASE_SECS",
             &mut self.delivery_lease_secs,
         )?;
+        parse_number(
+            &get,
+            "TIDINGS_DELIVERY_RETENTION_DAYS",
+            &mut self.delivery_retention_days,
+        )?;
         Ok(())
     }
 
@@ -309,6 +336,9 @@ impl Settings {
         }
         if self.delivery_lease_secs < 2 {
             bail!("TIDINGS_DELIVERY_LEASE_SECS must be at least 2");
+        }
+        if self.delivery_retention_days == 0 {
+            bail!("TIDINGS_DELIVERY_RETENTION_DAYS must be at least 1");
         }
         if self.sweep_interval_secs == 0 {
             bail!("TIDINGS_SWEEP_INTERVAL_SECS must be at least 1");
@@ -349,6 +379,30 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// Every variable this module reads is documented in `ENV_VARS`, which
+    /// `--help` prints and the README mirrors.
+    #[test]
+    fn every_variable_read_is_documented() {
+        let source = include_str!("config.rs");
+        let documented: Vec<&str> = ENV_VARS.iter().map(|(name, _, _)| *name).collect();
+        for piece in source
+            .split("get(\"")
+            .skip(1)
+            .chain(source.split("&get,\n            \"").skip(1))
+        {
+            let name: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            if name.starts_with("TIDINGS_") {
+                assert!(
+                    documented.contains(&name.as_str()),
+                    "{name} is read but not in ENV_VARS"
+                );
+            }
+        }
     }
 
     #[test]

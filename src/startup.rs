@@ -107,10 +107,12 @@ impl Application {
         let mut workers = Vec::new();
         if options.background_workers {
             let interval = Duration::from_secs(state.settings.sweep_interval_secs);
+            let retention = Duration::from_secs(state.settings.delivery_retention_days * 86_400);
             workers.push(tokio::spawn(store::sweeper::run(
                 state.db.clone(),
                 state.clock.clone(),
                 interval,
+                retention,
             )));
             workers.push(tokio::spawn(Arc::clone(&dispatcher).run()));
         }

@@ -369,3 +369,57 @@ pub async fn release_leases(db: &impl ConnectionTrait, ids: &[i64]) -> Result<()
         .await?;
     Ok(())
 }
+
+/// Deletes up to `batch` finished deliveries (delivered, skipped, failed)
+/// last touched before `cutoff`, with their attempts, then fan-out jobs that
+/// no delivery refers to any more. Pending deliveries are never touched.
+pub async fn sweep_finished(
+    db: &impl ConnectionTrait,
+    cutoff: i64,
+    batch: u64,
+) -> Result<u64, DbErr> {
+    let ids: Vec<i64> = Delivery::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::Status.is_in([STATUS_DELIVERED, STATUS_SKIPPED, STATUS_FAILED]))
+        .filter(delivery::Column::UpdatedAt.lt(cutoff))
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut removed = 0;
+    if !ids.is_empty() {
+        DeliveryAttempt::delete_many()
+            .filter(delivery_attempt::Column::DeliveryId.is_in(ids.iter().copied()))
+            .exec(db)
+            .await?;
+        removed += Delivery::delete_many()
+            .filter(delivery::Column::Id.is_in(ids))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    let referenced = sea_orm::sea_query::Query::select()
+        .column(delivery::Column::FanoutId)
+        .from(Delivery)
+        .and_where(delivery::Column::FanoutId.is_not_null())
+        .to_owned();
+    let spent: Vec<i64> = Fanout::find()
+        .select_only()
+        .column(fanout::Column::Id)
+        .filter(fanout::Column::Expanded.eq(true))
+        .filter(fanout::Column::CreatedAt.lt(cutoff))
+        .filter(fanout::Column::Id.not_in_subquery(referenced))
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !spent.is_empty() {
+        removed += Fanout::delete_many()
+            .filter(fanout::Column::Id.is_in(spent))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(removed)
+}

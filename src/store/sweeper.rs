@@ -31,13 +31,44 @@ pub async fn sweep_once(db: &DatabaseConnection, clock: &SharedClock) -> anyhow:
     }
 }
 
-/// Runs `sweep_once` every `interval` until the task is dropped.
-pub async fn run(db: DatabaseConnection, clock: SharedClock, interval: Duration) {
+/// Removes finished deliveries (and their attempt logs) older than
+/// `retention`, in bounded batches. Dead letters go too, once they are that
+/// old: the log is a window, not an archive.
+pub async fn sweep_finished_deliveries(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    retention: Duration,
+) -> anyhow::Result<u64> {
+    let mut removed = 0;
+    loop {
+        let cutoff = clock.now_ms() - retention.as_millis() as i64;
+        let n = super::deliveries::sweep_finished(db, cutoff, SWEEP_BATCH).await?;
+        removed += n;
+        if n == 0 {
+            return Ok(removed);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Runs both sweeps every `interval` until the task is dropped.
+pub async fn run(
+    db: DatabaseConnection,
+    clock: SharedClock,
+    interval: Duration,
+    retention: Duration,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match sweep_once(&db, &clock).await {
+        let swept = match sweep_once(&db, &clock).await {
+            Ok(n) => sweep_finished_deliveries(&db, &clock, retention)
+                .await
+                .map(|m| n + m),
+            Err(err) => Err(err),
+        };
+        match swept {
             Ok(0) => {}
             Ok(n) => tracing::debug!(removed = n, "swept expired rows"),
             Err(err) => tracing::warn!(error = %format!("{err:#}"), "sweeper pass failed"),

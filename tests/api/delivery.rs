@@ -413,3 +413,48 @@ async fn the_outbox_survives_a_restart_between_commit_and_send(backend: Backend)
     assert_eq!(mails[0].rcpt_to, vec!["later@example.com".to_string()]);
 }
 backend_test!(the_outbox_survives_a_restart_between_commit_and_send);
+
+async fn finished_deliveries_are_swept_after_the_retention_window(backend: Backend) {
+    let sink = HttpSink::start().await;
+    let app = spawn_with(backend, env(&[])).await.unwrap();
+    let month = 30 * 86_400;
+    let ok = subscribe(
+        &app,
+        "q",
+        json!({"subscriber": sink.url("/ok"), "ttl": month}),
+    )
+    .await;
+    app.post_messages("q", json!([{"body": 1}])).await;
+    app.drain().await;
+    // A second subscription whose sink fails: its delivery stays pending.
+    sink.set_mode(Mode::Status(500));
+    let failing = subscribe(
+        &app,
+        "q2",
+        json!({"subscriber": sink.url("/down"), "ttl": month}),
+    )
+    .await;
+    app.post_messages("q2", json!([{"body": 2}])).await;
+    app.drain().await;
+    let retention = Duration::from_secs(14 * 86_400);
+    let sweep = || {
+        tidings::store::sweeper::sweep_finished_deliveries(
+            &app.state.db,
+            &app.state.clock,
+            retention,
+        )
+    };
+    assert_eq!(sweep().await.unwrap(), 0, "nothing is old yet");
+    app.clock.advance_secs(15 * 86_400);
+    assert!(sweep().await.unwrap() >= 1);
+    assert!(
+        deliveries(&app, "q", &ok).await.is_empty(),
+        "the delivered one is gone"
+    );
+    let pending: Vec<Value> = deliveries(&app, "q2", &failing).await;
+    assert!(
+        pending.iter().all(|d| d["status"] == "pending") && !pending.is_empty(),
+        "pending work is never swept"
+    );
+}
+backend_test!(finished_deliveries_are_swept_after_the_retention_window);
