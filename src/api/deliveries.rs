@@ -146,8 +146,8 @@ pub async fn retry(
 
 /// Prometheus text exposition; needs no API headers (scrapers send none).
 pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let (due, in_flight) = deliveries::backlog(&state.db, state.now()).await?;
+    let backlog = deliveries::backlog(&state.db, state.now()).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(due, in_flight)))
+        .body(state.metrics.render(backlog)))
 }

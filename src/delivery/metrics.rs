@@ -4,6 +4,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::store::deliveries::Backlog;
+
 pub const CHANNELS: [&str; 2] = ["webhook", "email"];
 pub const OUTCOMES: [&str; 3] = ["delivered", "transient_failure", "permanent_failure"];
 /// Attempt latency histogram bounds, in seconds.
@@ -39,8 +41,8 @@ impl Metrics {
         self.latency_sum_micros[c].fetch_add(duration.as_micros() as u64, Ordering::Relaxed);
     }
 
-    /// The exposition text; `due` and `in_flight` come from the database.
-    pub fn render(&self, due: u64, in_flight: u64) -> String {
+    /// The exposition text; the backlog gauges come from the database.
+    pub fn render(&self, backlog: Backlog) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -85,12 +87,17 @@ impl Metrics {
             (
                 "tidings_deliveries_due",
                 "Pending deliveries whose next attempt is due.",
-                due,
+                backlog.due,
             ),
             (
                 "tidings_deliveries_in_flight",
                 "Deliveries leased by a worker right now.",
-                in_flight,
+                backlog.in_flight,
+            ),
+            (
+                "tidings_fanouts_pending",
+                "Posted messages not yet expanded into deliveries.",
+                backlog.fanouts_pending,
             ),
         ];
         for (name, help, value) in gauges {

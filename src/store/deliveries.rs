@@ -341,8 +341,18 @@ pub async fn requeue_failed(db: &impl ConnectionTrait, id: i64, now: i64) -> Res
     Ok(res.rows_affected > 0)
 }
 
-/// (due now, leased by some worker) pending deliveries, for /metrics.
-pub async fn backlog(db: &impl ConnectionTrait, now: i64) -> Result<(u64, u64), DbErr> {
+/// What /metrics reports from the database.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Backlog {
+    /// Pending deliveries whose next attempt is due.
+    pub due: u64,
+    /// Deliveries leased by some worker right now.
+    pub in_flight: u64,
+    /// Posted messages not yet expanded into deliveries.
+    pub fanouts_pending: u64,
+}
+
+pub async fn backlog(db: &impl ConnectionTrait, now: i64) -> Result<Backlog, DbErr> {
     use sea_orm::PaginatorTrait;
     let due = Delivery::find()
         .filter(delivery::Column::Status.eq(STATUS_PENDING))
@@ -354,7 +364,15 @@ pub async fn backlog(db: &impl ConnectionTrait, now: i64) -> Result<(u64, u64), 
         .filter(delivery::Column::LeaseUntil.gt(now))
         .count(db)
         .await?;
-    Ok((due, in_flight))
+    let fanouts_pending = Fanout::find()
+        .filter(fanout::Column::Expanded.eq(false))
+        .count(db)
+        .await?;
+    Ok(Backlog {
+        due,
+        in_flight,
+        fanouts_pending,
+    })
 }
 
 /// Gives leases back without an attempt (over the per-subscription bound).

@@ -458,3 +458,44 @@ async fn finished_deliveries_are_swept_after_the_retention_window(backend: Backe
     );
 }
 backend_test!(finished_deliveries_are_swept_after_the_retention_window);
+
+async fn metrics_count_posts_and_attempts(backend: Backend) {
+    let sink = HttpSink::start().await;
+    let app = spawn_with(backend, env(&[])).await.unwrap();
+    subscribe(&app, "q", json!({"subscriber": sink.url("/m")})).await;
+    app.post_messages("q", json!([{"body": 1}, {"body": 2}]))
+        .await;
+    let before = app
+        .bare(Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        before.lines().any(|l| l == "tidings_fanouts_pending 2"),
+        "{before}"
+    );
+    app.drain().await;
+    // Scrapers send no API headers.
+    let resp = app.bare(Method::GET, "/metrics").send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = resp.text().await.unwrap();
+    for line in [
+        "tidings_messages_posted_total 2",
+        "tidings_delivery_attempts_total{channel=\"webhook\",outcome=\"delivered\"} 2",
+        "tidings_delivery_attempt_duration_seconds_count{channel=\"webhook\"} 2",
+        "tidings_deliveries_due 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+}
+backend_test!(metrics_count_posts_and_attempts);
