@@ -182,32 +182,33 @@ impl Channels {
         now: i64,
     ) -> anyhow::Result<AttemptOutcome> {
         let options = Value::Object(options.clone());
-        let composed = if job.kind == DeliveryKind::Confirmation {
+        let (link, expires_at) = if job.kind == DeliveryKind::Confirmation {
             let Some(link) = job.payload.get("confirm_url").and_then(Value::as_str) else {
                 return Ok(refused("the confirmation payload has no link".into()));
             };
-            let request = ConfirmationRequest {
-                subscriber: &sub.subscriber,
-                options: &options,
-                queue: &sub.queue,
-                project: &sub.project,
-                confirm_url: link,
-                expires_at_ms: job.payload.get("expires_at").and_then(Value::as_i64),
-            };
-            email::build_confirmation(&self.templates, &self.settings.mail_from, &request)
+            (
+                link.to_string(),
+                job.payload.get("expires_at").and_then(Value::as_i64),
+            )
         } else {
             let (link, expires_at) =
                 confirmation::issue_confirm_link(&self.db, &self.settings, sub, now).await?;
-            let request = ConfirmationRequest {
-                subscriber: &sub.subscriber,
-                options: &options,
-                queue: &sub.queue,
-                project: &sub.project,
-                confirm_url: &link,
-                expires_at_ms: Some(expires_at),
-            };
-            email::build_unsubscribed(&self.templates, &self.settings.mail_from, &request)
+            (link, Some(expires_at))
         };
+        let request = ConfirmationRequest {
+            subscriber: &sub.subscriber,
+            options: &options,
+            queue: &sub.queue,
+            project: &sub.project,
+            confirm_url: &link,
+            expires_at_ms: expires_at,
+        };
+        let build = if job.kind == DeliveryKind::Confirmation {
+            email::build_confirmation
+        } else {
+            email::build_unsubscribed
+        };
+        let composed = build(&self.templates, &self.settings.mail_from, &request);
         Ok(self.send_email(composed).await)
     }
 

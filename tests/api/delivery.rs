@@ -499,3 +499,49 @@ async fn metrics_count_posts_and_attempts(backend: Backend) {
     }
 }
 backend_test!(metrics_count_posts_and_attempts);
+
+async fn the_unsubscribed_notice_carries_a_working_resubscribe_link(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let app = spawn_with(backend, env(&[("TIDINGS_MAIL_URL", &smtp.url())]))
+        .await
+        .unwrap();
+    let sub = subscribe(
+        &app,
+        "q",
+        json!({"subscriber": "mailto:leaver@example.com"}),
+    )
+    .await;
+    let path = format!("/v2/queues/q/subscriptions/{sub}/confirm");
+    for confirmed in [true, false] {
+        let resp = app
+            .send_json(Method::PUT, &path, &json!({"confirmed": confirmed}))
+            .await;
+        assert_eq!(resp.status().as_u16(), 204);
+    }
+    app.drain().await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    assert_eq!(
+        mails.len(),
+        2,
+        "the confirmation, then the unsubscribed notice"
+    );
+    let link = find_link(&mails[1].data, "confirm_token=").expect("re-subscribe link");
+    let path = &link[link.find("/v2/").unwrap()..];
+    assert_eq!(
+        app.bare(Method::POST, path)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let (_, again) = app
+        .get_json(&format!("/v2/queues/q/subscriptions/{sub}"))
+        .await;
+    assert_eq!(
+        again["confirmed"], true,
+        "re-subscribed through the notice's link"
+    );
+}
+backend_test!(the_unsubscribed_notice_carries_a_working_resubscribe_link);
