@@ -545,3 +545,82 @@ async fn the_unsubscribed_notice_carries_a_working_resubscribe_link(backend: Bac
     );
 }
 backend_test!(the_unsubscribed_notice_carries_a_working_resubscribe_link);
+
+/// A receiver written for Zaqar: it gets `SubscriptionConfirmation` (keys in
+/// Zaqar's order, as in zaqar-captures/webhook_B1), confirms with the
+/// pre-signed headers it was sent, and from then on gets notifications.
+async fn a_zaqar_webhook_receiver_confirms_with_the_presigned_url(backend: Backend) {
+    let sink = HttpSink::start().await;
+    let app = spawn_with(backend, env(&[("TIDINGS_REQUIRE_CONFIRMATION", "all")]))
+        .await
+        .unwrap();
+    let sub = subscribe(&app, "cap-b1", json!({"subscriber": sink.url("/b1")})).await;
+    app.post_messages("cap-b1", json!([{"body": {"event": "unconfirmed"}}]))
+        .await;
+    app.drain().await;
+    let got = sink.wait_for(1, WAIT).await;
+    assert_eq!(
+        got.len(),
+        1,
+        "only the confirmation request, no notification yet"
+    );
+    let request = got[0].json();
+    let keys: Vec<&str> = request
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "Message_Type",
+            "Message",
+            "URL-Signature",
+            "URL-Methods",
+            "URL-Paths",
+            "X-Project-ID",
+            "URL-Expires",
+            "SubscribeBody",
+            "UnsubscribeBody",
+            "queue_name"
+        ]
+    );
+    assert_eq!(request["Message_Type"], "SubscriptionConfirmation");
+    assert_eq!(
+        request["URL-Paths"],
+        format!("/v2/queues/cap-b1/subscriptions/{sub}/confirm")
+    );
+
+    let presigned = |signature: &str| {
+        app.bare(Method::PUT, request["URL-Paths"].as_str().unwrap())
+            .header("Client-ID", crate::helpers::CLIENT_ID)
+            .header("Content-Type", "application/json")
+            .header("URL-Signature", signature.to_string())
+            .header("URL-Methods", request["URL-Methods"].as_str().unwrap())
+            .header("URL-Paths", request["URL-Paths"].as_str().unwrap())
+            .header("URL-Expires", request["URL-Expires"].as_str().unwrap())
+            .header("X-Project-ID", request["X-Project-ID"].as_str().unwrap())
+            .body(request["SubscribeBody"].to_string())
+    };
+    let forged = presigned(&"0".repeat(64)).send().await.unwrap();
+    assert_eq!(forged.status().as_u16(), 404);
+    let confirmed = presigned(request["URL-Signature"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status().as_u16(), 204);
+
+    app.post_messages(
+        "cap-b1",
+        json!([{"ttl": 300, "body": {"event": "after-confirm", "seq": 21}}]),
+    )
+    .await;
+    app.drain().await;
+    let got = sink.wait_for(2, WAIT).await;
+    assert_eq!(
+        String::from_utf8(got[1].body.clone()).unwrap(),
+        r#"{"ttl": 300, "body": {"event": "after-confirm", "seq": 21}, "Message_Type": "Notification", "queue_name": "cap-b1"}"#
+    );
+}
+backend_test!(a_zaqar_webhook_receiver_confirms_with_the_presigned_url);
