@@ -18,6 +18,10 @@ use crate::store;
 
 pub type AppDispatcher = Dispatcher<Channels>;
 
+/// How long a graceful stop waits for delivery attempts in flight (a little
+/// more than the webhook driver's total timeout).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -142,6 +146,7 @@ impl Application {
     /// requests), then stops the background workers.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await.context("HTTP server failed");
+        self.dispatcher.shutdown(SHUTDOWN_GRACE).await;
         for worker in self.workers {
             worker.abort();
         }

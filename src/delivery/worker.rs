@@ -7,6 +7,7 @@
 //! retry is a row whose `next_attempt_at` lies in the future.
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -82,6 +83,8 @@ pub struct Dispatcher<D> {
     in_flight: Mutex<HashMap<String, usize>>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
+    /// Set by `shutdown`: take no new work.
+    stopping: AtomicBool,
 }
 
 impl<D: Deliver> Dispatcher<D> {
@@ -102,6 +105,7 @@ impl<D: Deliver> Dispatcher<D> {
             in_flight: Mutex::new(HashMap::new()),
             wake,
             metrics,
+            stopping: AtomicBool::new(false),
         })
     }
 
@@ -213,6 +217,9 @@ impl<D: Deliver> Dispatcher<D> {
     /// sleeps only until woken by new work or the poll interval.
     pub async fn run(self: Arc<Self>) {
         loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
             if let Err(err) = self.expand_fanouts(4).await {
                 tracing::warn!(error = %format!("{err:#}"), "fan-out expansion failed");
             }
@@ -242,6 +249,24 @@ impl<D: Deliver> Dispatcher<D> {
                     _ = tokio::time::sleep(self.limits.poll) => {}
                 }
             }
+        }
+    }
+
+    /// Stops taking work and waits, at most `grace`, for the attempts in
+    /// flight to record their outcome, so a graceful restart leaves no
+    /// lease to run out. Whatever is still running after `grace` is retried
+    /// by the next process once its lease expires.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        let all = u32::try_from(self.limits.global).unwrap_or(u32::MAX);
+        if tokio::time::timeout(grace, self.slots.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "deliveries still in flight at shutdown; they will be retried after their lease"
+            );
         }
     }
 

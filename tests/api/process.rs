@@ -91,6 +91,16 @@ impl Server {
         assert_eq!(r.status().as_u16(), 201);
     }
 
+    /// SIGTERM, then wait for the process to exit; returns its exit status.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        assert!(status.map(|s| s.success()).unwrap_or(false), "kill -TERM");
+        self.child.wait().expect("wait for tidings serve")
+    }
+
     fn kill(&mut self) {
         // SIGKILL: no graceful shutdown, no chance to finish anything.
         self.child.kill().expect("kill");
@@ -196,4 +206,48 @@ async fn two_processes_share_one_postgres_database() {
         *per_path.entry(r.path).or_default() += 1;
     }
     assert_eq!(per_path.len(), subscribers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_attempts_in_flight_finish_and_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/graceful.db?mode=rwc", dir.path().display());
+    let sink = HttpSink::start().await;
+    sink.set_mode(crate::sink::Mode::Slow(1500));
+    let mut server = Server::start(&db).await;
+    server.subscribe("graceful", &sink.url("/slow")).await;
+    server.post("graceful", 0, 1).await;
+    // The attempt is under way (the sink has the request, the answer is
+    // 1.5 s away) when the stop arrives.
+    sink.wait_for(1, Duration::from_secs(10)).await;
+    let status = server.terminate();
+    assert!(status.success(), "graceful exit: {status:?}");
+
+    let after = Server::start(&db).await;
+    let subs: serde_json::Value = after
+        .req(reqwest::Method::GET, "/v2/queues/graceful/subscriptions")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = subs["subscriptions"][0]["id"].as_str().unwrap().to_string();
+    let log: serde_json::Value = after
+        .req(
+            reqwest::Method::GET,
+            &format!("/v2/queues/graceful/subscriptions/{id}/deliveries"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["deliveries"][0]["status"], "delivered", "{log}");
+    assert_eq!(
+        log["deliveries"][0]["attempts"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(sink.received().len(), 1);
 }

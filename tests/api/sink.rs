@@ -17,6 +17,8 @@ pub enum Mode {
     TooMany(u64),
     /// Never answers (past any client timeout).
     Hang,
+    /// Records the request at once, answers 200 after this many ms.
+    Slow(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +74,9 @@ async fn record(
         body: body.to_vec(),
     });
     shared.arrived.notify_waiters();
+    if let Mode::Slow(ms) = mode {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
     match mode {
         Mode::Status(code) => {
             HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap()).finish()
@@ -79,7 +84,7 @@ async fn record(
         Mode::TooMany(secs) => HttpResponse::TooManyRequests()
             .insert_header(("Retry-After", secs.to_string()))
             .finish(),
-        Mode::Hang => HttpResponse::Ok().finish(),
+        Mode::Hang | Mode::Slow(_) => HttpResponse::Ok().finish(),
     }
 }
 
