@@ -14,7 +14,9 @@ use crate::delivery::channels::Channels;
 use crate::delivery::worker::{Dispatcher, Limits};
 use crate::drivers::email::Mailer;
 use crate::drivers::webhook::WebhookDriver;
+use crate::service::message_posts::MessagePosts;
 use crate::store;
+use crate::store::metadata_cache::MetadataCache;
 
 pub type AppDispatcher = Dispatcher<Channels>;
 
@@ -62,14 +64,19 @@ impl Application {
         let templates = Arc::new(crate::templates::Templates::load(
             settings.templates_dir.as_deref(),
         )?);
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let metrics = Arc::new(crate::delivery::metrics::Metrics::default());
+        let posts = MessagePosts::start(db.clone(), wake.clone(), metrics.clone());
         let state = AppState {
             db,
             clock: options.clock,
             settings: Arc::new(settings),
             secret,
             templates,
-            wake: Arc::new(tokio::sync::Notify::new()),
-            metrics: Arc::new(crate::delivery::metrics::Metrics::default()),
+            wake,
+            metrics,
+            metadata: Arc::new(MetadataCache::default()),
+            posts,
         };
 
         let data = web::Data::new(state.clone());
@@ -92,6 +99,7 @@ impl Application {
             webhook: WebhookDriver::new(&state.settings.webhook_allow_nets)?,
             mailer: Mailer::from_settings(&state.settings)?,
             templates: state.templates.clone(),
+            metadata: state.metadata.clone(),
         };
         let limits = Limits {
             global: state.settings.delivery_concurrency,

@@ -12,8 +12,8 @@ use crate::domain::limits::*;
 use crate::domain::queue_metadata::truthy;
 use crate::domain::QueueName;
 use crate::error::{ApiError, ApiResult};
+use crate::service::message_posts::Post;
 use crate::store;
-use crate::store::deliveries::NewFanout;
 use crate::store::entities::message::Model as MessageRow;
 use crate::store::messages::{ListOptions, NewMessage};
 
@@ -54,7 +54,7 @@ pub async fn post(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let name = queue_name(&path)?;
-    let metadata = store::queues::metadata(&state.db, &ctx.project, &name).await?;
+    let metadata = state.metadata.get(&state.db, &ctx.project, &name).await?;
     let max_size = metadata
         .get("_max_messages_post_size")
         .and_then(Value::as_i64)
@@ -81,37 +81,19 @@ pub async fn post(
         delay_enabled,
         default_delay,
     )?;
-
-    let now = state.now();
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    store::queues::create_if_absent(&txn, &ctx.project, &name, &serde_json::Map::new(), now)
-        .await?;
-    store::messages::insert_batch(&txn, &ctx.project, &name, &ctx.client_id, &batch, now).await?;
-    // The fan-out jobs commit with the messages: a crash after this commit
-    // leaves them for the worker, a crash before it leaves nothing at all.
-    let fan_out =
-        store::subscriptions::any_active(&txn, ctx.project.as_str(), name.as_str(), now).await?;
-    if fan_out {
-        let jobs = batch
-            .iter()
-            .map(|m| NewFanout {
-                message_id: m.id.clone(),
-                payload: notification_dict(&name, m, delay_enabled),
-            })
-            .collect();
-        store::deliveries::insert_fanouts(&txn, ctx.project.as_str(), name.as_str(), jobs, now)
-            .await?;
-    }
-    txn.commit().await?;
+    let ids: Vec<String> = batch.iter().map(|m| m.id.clone()).collect();
     state
-        .metrics
-        .messages_posted
-        .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    if fan_out {
-        state.wake.notify_one();
-    }
+        .posts
+        .post(Post {
+            project: ctx.project,
+            queue: name.clone(),
+            client: ctx.client_id,
+            messages: batch,
+            delay_enabled,
+            now: state.now(),
+        })
+        .await?;
 
-    let ids: Vec<&str> = batch.iter().map(|m| m.id.as_str()).collect();
     let resources: Vec<String> = ids
         .iter()
         .map(|id| format!("/v2/queues/{name}/messages/{id}"))
@@ -122,21 +104,6 @@ pub async fn post(
             format!("/v2/queues/{name}/messages?ids={}", ids.join(",")),
         ))
         .json(json!({"resources": resources})))
-}
-
-/// The dict Zaqar's notifier delivers for one posted message: the
-/// sanitized entry (`ttl`, `body`, `delay` only on delay-enabled queues),
-/// then `Message_Type` and `queue_name`, in that key order.
-fn notification_dict(queue: &QueueName, m: &NewMessage, delay_enabled: bool) -> Value {
-    let mut dict = serde_json::Map::new();
-    dict.insert("ttl".into(), json!(m.ttl));
-    dict.insert("body".into(), m.body.clone());
-    if delay_enabled {
-        dict.insert("delay".into(), json!(m.delay));
-    }
-    dict.insert("Message_Type".into(), json!("Notification"));
-    dict.insert("queue_name".into(), json!(queue.as_str()));
-    Value::Object(dict)
 }
 
 /// Validates the `{"messages": [...]}` document with Zaqar's rules.

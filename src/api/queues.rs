@@ -45,6 +45,9 @@ pub async fn create(
     let created =
         store::queues::create_if_absent(&state.db, &ctx.project, &name, &metadata, state.now())
             .await?;
+    if created {
+        state.metadata.invalidate(&ctx.project, &name);
+    }
     let status = if created {
         actix_web::http::StatusCode::CREATED
     } else {
@@ -113,6 +116,7 @@ pub async fn patch(
     }
     store::queues::set_metadata(&txn, queue.id, &metadata).await?;
     txn.commit().await?;
+    state.metadata.invalidate(&ctx.project, &name);
     Ok(HttpResponse::Ok().json(queue_metadata::with_defaults(&metadata)))
 }
 
@@ -209,6 +213,7 @@ pub async fn delete(
     store::claims::delete_all(&txn, &ctx.project, &name).await?;
     store::queues::delete(&txn, &ctx.project, &name).await?;
     txn.commit().await?;
+    state.metadata.invalidate(&ctx.project, &name);
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -6,7 +6,9 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::delivery::metrics::Metrics;
+use crate::service::message_posts::MessagePosts;
 use crate::service::secret::SecretKey;
+use crate::store::metadata_cache::MetadataCache;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -21,6 +23,10 @@ pub struct AppState {
     /// Wakes the delivery worker after a commit that created work.
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    /// Queue metadata, read through; invalidated by this process's writes.
+    pub metadata: Arc<MetadataCache>,
+    /// Message posts, committed in groups.
+    pub posts: MessagePosts,
 }
 
 impl AppState {

@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
+use super::job::{Deliver, Handled, Job};
 use super::outbox::DeliveryKind;
-use super::worker::{Deliver, Handled, Job};
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::domain::{ProjectId, QueueName};
 use crate::drivers::email::{
     self, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
 };
@@ -19,8 +18,8 @@ use crate::drivers::webhook::{self, WebhookDriver, WebhookRequest};
 use crate::drivers::{AttemptOutcome, Verdict};
 use crate::service::secret::SecretKey;
 use crate::service::{confirmation, links};
-use crate::store;
 use crate::store::entities::subscription;
+use crate::store::metadata_cache::MetadataCache;
 use crate::templates::Templates;
 
 pub struct Channels {
@@ -31,6 +30,7 @@ pub struct Channels {
     pub webhook: WebhookDriver,
     pub mailer: Mailer,
     pub templates: Arc<Templates>,
+    pub metadata: Arc<MetadataCache>,
 }
 
 type Policies = (Option<Value>, Option<Value>);
@@ -49,10 +49,7 @@ fn refused(detail: String) -> AttemptOutcome {
 impl Deliver for Channels {
     async fn deliver(&self, job: &Job) -> anyhow::Result<Handled> {
         let now = self.clock.now_ms();
-        let Some(sub) =
-            store::subscriptions::get_live_by_id(&self.db, &job.delivery.subscription_id, now)
-                .await?
-        else {
+        let Some(sub) = &job.subscription else {
             return Ok(Handled::Skipped(
                 "the subscription was deleted or has expired".into(),
             ));
@@ -71,25 +68,25 @@ impl Deliver for Channels {
                         sub.status
                     )));
                 }
-                let policies = self.retry_policies(&sub, &options).await?;
+                let policies = self.retry_policies(sub, &options).await?;
                 let outcome = if is_email {
-                    self.notification_email(job, &sub, &options).await
+                    self.notification_email(job, sub, &options).await
                 } else {
-                    self.post_webhook(job, &sub, &options, &job.payload, now)
+                    self.post_webhook(job, sub, &options, &job.payload, now)
                         .await
                 };
                 (outcome, policies)
             }
             DeliveryKind::Confirmation | DeliveryKind::Unsubscribed => {
                 let outcome = if is_email {
-                    self.lifecycle_email(job, &sub, &options, now).await?
+                    self.lifecycle_email(job, sub, &options, now).await?
                 } else {
                     // Zaqar appends queue_name to the confirmation dict.
                     let mut dict = job.payload.clone();
                     if let Value::Object(map) = &mut dict {
                         map.insert("queue_name".into(), Value::String(sub.queue.clone()));
                     }
-                    self.post_webhook(job, &sub, &options, &dict, now).await
+                    self.post_webhook(job, sub, &options, &dict, now).await
                 };
                 (outcome, (None, None))
             }
@@ -108,13 +105,12 @@ impl Channels {
         sub: &subscription::Model,
         options: &Map<String, Value>,
     ) -> anyhow::Result<Policies> {
-        let queue_policy = match (ProjectId::parse(&sub.project), QueueName::parse(&sub.queue)) {
-            (Some(project), Some(queue)) => store::queues::metadata(&self.db, &project, &queue)
-                .await?
-                .get("_retry_policy")
-                .cloned(),
-            _ => None,
-        };
+        let queue_policy = self
+            .metadata
+            .get_raw(&self.db, &sub.project, &sub.queue)
+            .await?
+            .get("_retry_policy")
+            .cloned();
         Ok((queue_policy, options.get("_retry_policy").cloned()))
     }
 

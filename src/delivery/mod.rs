@@ -1,6 +1,7 @@
 //! Everything that leaves tidings goes through the durable outbox: the request
 //! path enqueues rows inside its own transaction, workers deliver.
 pub mod channels;
+pub mod job;
 pub mod metrics;
 pub mod outbox;
 pub mod retry;

@@ -5,8 +5,12 @@
 //! subscription (`per_subscription`), so one slow or dead endpoint can hold
 //! at most its own share of slots. Nothing sleeps waiting for a retry: a
 //! retry is a row whose `next_attempt_at` lies in the future.
-use std::collections::HashMap;
-use std::future::Future;
+//!
+//! The database sees batches, not deliveries: a lease takes many rows and
+//! loads their payloads and subscriptions with one query each, and outcomes
+//! are group-committed (an attempt counts as finished only once its outcome
+//! is stored).
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,40 +19,13 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 use tokio::sync::{Notify, Semaphore};
 
+use super::job::{kind_of, outcome_of, Deliver, Handled, Job};
 use super::metrics::Metrics;
-use super::outbox::DeliveryKind;
-use super::retry;
 use crate::clock::SharedClock;
-use crate::drivers::{AttemptOutcome, Verdict};
-use crate::store::deliveries::{self, AttemptRecord, Next};
+use crate::store::delivery_outcomes::{self, Next, Outcome};
 use crate::store::entities::delivery;
-
-/// A leased delivery with its payload loaded.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub delivery: delivery::Model,
-    pub kind: DeliveryKind,
-    pub payload: Value,
-}
-
-/// What a channel did with a job.
-#[derive(Debug)]
-pub enum Handled {
-    /// An attempt was made. `retry_policies` are the queue's and the
-    /// subscription's `_retry_policy`, if any.
-    Attempted {
-        channel: &'static str,
-        outcome: AttemptOutcome,
-        retry_policies: (Option<Value>, Option<Value>),
-    },
-    /// Nothing to do any more (subscription deleted, expired, unsubscribed).
-    Skipped(String),
-}
-
-/// The channels: turns a job into one attempt.
-pub trait Deliver: Send + Sync + 'static {
-    fn deliver(&self, job: &Job) -> impl Future<Output = anyhow::Result<Handled>> + Send;
-}
+use crate::store::group_commit::{Committer, GroupCommit};
+use crate::store::{delivery_leases, fanouts};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -74,6 +51,14 @@ impl Default for Limits {
     }
 }
 
+/// Delivery rows written by one fan-out transaction, at most (plus one
+/// subscription page).
+const EXPAND_ROWS_PER_COMMIT: usize = 2000;
+/// Outcomes recorded by one transaction, at most.
+const OUTCOMES_PER_COMMIT: usize = 2000;
+/// Leases taken by one pass, at most.
+const LEASE_BATCH: usize = 256;
+
 pub struct Dispatcher<D> {
     db: DatabaseConnection,
     clock: SharedClock,
@@ -81,10 +66,29 @@ pub struct Dispatcher<D> {
     limits: Limits,
     slots: Arc<Semaphore>,
     in_flight: Mutex<HashMap<String, usize>>,
+    outcomes: GroupCommit<Outcome>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
     /// Set by `shutdown`: take no new work.
     stopping: AtomicBool,
+}
+
+/// Writes outcomes in groups.
+struct OutcomeWriter {
+    db: DatabaseConnection,
+}
+
+impl Committer<Outcome> for OutcomeWriter {
+    fn weight(&self, _: &Outcome) -> usize {
+        1
+    }
+
+    async fn commit(&self, batch: &[Outcome]) -> anyhow::Result<()> {
+        let txn = self.db.begin().await?;
+        delivery_outcomes::record(&txn, batch).await?;
+        txn.commit().await?;
+        Ok(())
+    }
 }
 
 impl<D: Deliver> Dispatcher<D> {
@@ -96,6 +100,7 @@ impl<D: Deliver> Dispatcher<D> {
         wake: Arc<Notify>,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
+        let outcomes = GroupCommit::start(OutcomeWriter { db: db.clone() }, 1, OUTCOMES_PER_COMMIT);
         Arc::new(Dispatcher {
             db,
             clock,
@@ -103,20 +108,26 @@ impl<D: Deliver> Dispatcher<D> {
             limits,
             slots: Arc::new(Semaphore::new(limits.global)),
             in_flight: Mutex::new(HashMap::new()),
+            outcomes,
             wake,
             metrics,
             stopping: AtomicBool::new(false),
         })
     }
 
-    /// Expands up to `max_batches` fan-out batches; returns deliveries created.
-    pub async fn expand_fanouts(&self, max_batches: usize) -> anyhow::Result<u64> {
+    /// Expands up to `max_commits` transactions' worth of fan-out jobs;
+    /// returns deliveries created.
+    pub async fn expand_fanouts(&self, max_commits: usize) -> anyhow::Result<u64> {
         let mut created = 0;
-        for _ in 0..max_batches {
+        for _ in 0..max_commits {
             let txn = self.db.begin().await?;
-            let result =
-                deliveries::expand_one_batch(&txn, self.clock.now_ms(), self.limits.fanout_batch)
-                    .await?;
+            let result = fanouts::expand(
+                &txn,
+                self.clock.now_ms(),
+                self.limits.fanout_batch,
+                EXPAND_ROWS_PER_COMMIT,
+            )
+            .await?;
             txn.commit().await?;
             match result {
                 None => break,
@@ -126,55 +137,112 @@ impl<D: Deliver> Dispatcher<D> {
         Ok(created)
     }
 
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn saturated_subscriptions(&self) -> Vec<String> {
-        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        in_flight
+        self.in_flight()
             .iter()
             .filter(|(_, n)| **n >= self.limits.per_subscription)
             .map(|(k, _)| k.clone())
             .collect()
     }
 
-    /// Leases up to `limit` due deliveries, keeping within the
-    /// per-subscription bound; leases beyond it are given back at once.
-    async fn lease(&self, limit: usize) -> anyhow::Result<Vec<delivery::Model>> {
+    /// Leases up to `limit` due deliveries, no subscription beyond its
+    /// bound, and loads what their attempts need.
+    async fn lease(&self, limit: usize) -> anyhow::Result<Vec<Job>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let skip = self.saturated_subscriptions();
         let now = self.clock.now_ms();
         let txn = self.db.begin().await?;
-        let leased = deliveries::lease_due(
-            &txn,
-            now,
-            limit as u64,
-            self.limits.lease.as_millis() as i64,
-            &skip,
-        )
-        .await?;
+        // Look further than `limit`: some candidates may belong to a
+        // subscription that can take only part of its backlog right now.
+        let candidates = delivery_leases::candidates(&txn, now, (limit * 4) as u64, &skip).await?;
+        let chosen = self.choose(candidates, limit);
+        let rows = delivery_leases::lease(&txn, &chosen, now, self.limits.lease.as_millis() as i64)
+            .await?;
+        let jobs = self.load(&txn, rows, now).await?;
         txn.commit().await?;
-        let mut keep = Vec::with_capacity(leased.len());
-        let mut give_back = Vec::new();
-        {
-            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            for d in leased {
-                let n = in_flight.entry(d.subscription_id.clone()).or_insert(0);
-                if *n >= self.limits.per_subscription {
-                    give_back.push(d.id);
-                } else {
-                    *n += 1;
-                    keep.push(d);
-                }
+        let mut in_flight = self.in_flight();
+        for job in &jobs {
+            *in_flight
+                .entry(job.delivery.subscription_id.clone())
+                .or_insert(0) += 1;
+        }
+        Ok(jobs)
+    }
+
+    /// Picks at most `limit` candidates, oldest first, keeping every
+    /// subscription within its in-flight bound.
+    fn choose(&self, candidates: Vec<delivery_leases::Candidate>, limit: usize) -> Vec<i64> {
+        let in_flight = self.in_flight();
+        let mut taken: HashMap<&str, usize> = HashMap::new();
+        let mut chosen = Vec::new();
+        for c in &candidates {
+            if chosen.len() >= limit {
+                break;
+            }
+            let busy = in_flight.get(&c.subscription_id).copied().unwrap_or(0);
+            let n = taken.entry(c.subscription_id.as_str()).or_insert(0);
+            if busy + *n < self.limits.per_subscription {
+                *n += 1;
+                chosen.push(c.id);
             }
         }
-        if !give_back.is_empty() {
-            deliveries::release_leases(&self.db, &give_back).await?;
+        chosen
+    }
+
+    /// Payloads and subscriptions for a lease batch, one query each.
+    async fn load(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        rows: Vec<delivery::Model>,
+        now: i64,
+    ) -> anyhow::Result<Vec<Job>> {
+        let fanout_ids: Vec<i64> = rows
+            .iter()
+            .filter_map(|d| d.fanout_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let subscription_ids: Vec<String> = rows
+            .iter()
+            .map(|d| d.subscription_id.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut payloads = fanouts::payloads(db, &fanout_ids).await?;
+        let subscriptions = delivery_leases::live_subscriptions(db, &subscription_ids, now).await?;
+        let mut parsed: HashMap<i64, Value> = HashMap::new();
+        let mut jobs = Vec::with_capacity(rows.len());
+        for d in rows {
+            let payload = match d.fanout_id {
+                Some(fanout_id) => match parsed.get(&fanout_id) {
+                    Some(value) => value.clone(),
+                    None => {
+                        let value = parse(payloads.remove(&fanout_id));
+                        parsed.insert(fanout_id, value.clone());
+                        value
+                    }
+                },
+                None => parse(d.payload.clone()),
+            };
+            let subscription = subscriptions.get(&d.subscription_id).cloned();
+            jobs.push(Job {
+                kind: kind_of(&d),
+                delivery: d,
+                payload,
+                subscription,
+            });
         }
-        Ok(keep)
+        Ok(jobs)
     }
 
     fn finished(&self, subscription_id: &str) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let mut in_flight = self.in_flight();
         if let Some(n) = in_flight.get_mut(subscription_id) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -191,9 +259,9 @@ impl<D: Deliver> Dispatcher<D> {
         let leased = self.lease(self.limits.global).await?;
         let count = leased.len();
         let mut tasks = Vec::with_capacity(count);
-        for d in leased {
+        for job in leased {
             let this = Arc::clone(self);
-            tasks.push(tokio::spawn(async move { this.process(d).await }));
+            tasks.push(tokio::spawn(async move { this.process(job).await }));
         }
         for task in tasks {
             let _ = task.await;
@@ -224,7 +292,7 @@ impl<D: Deliver> Dispatcher<D> {
                 tracing::warn!(error = %format!("{err:#}"), "fan-out expansion failed");
             }
             let free = self.slots.available_permits();
-            let leased = match self.lease(free.min(256)).await {
+            let leased = match self.lease(free.min(LEASE_BATCH)).await {
                 Ok(leased) => leased,
                 Err(err) => {
                     tracing::warn!(error = %format!("{err:#}"), "leasing deliveries failed");
@@ -232,13 +300,13 @@ impl<D: Deliver> Dispatcher<D> {
                 }
             };
             let got = leased.len();
-            for d in leased {
+            for job in leased {
                 let Ok(permit) = Arc::clone(&self.slots).acquire_owned().await else {
                     return;
                 };
                 let this = Arc::clone(&self);
                 tokio::spawn(async move {
-                    this.process(d).await;
+                    this.process(job).await;
                     drop(permit);
                     this.wake.notify_one();
                 });
@@ -270,96 +338,51 @@ impl<D: Deliver> Dispatcher<D> {
         }
     }
 
-    async fn process(&self, d: delivery::Model) {
-        let id = d.id;
-        let subscription_id = d.subscription_id.clone();
-        if let Err(err) = self.attempt(d).await {
+    async fn process(&self, job: Job) {
+        let id = job.delivery.id;
+        let subscription_id = job.delivery.subscription_id.clone();
+        if let Err(err) = self.attempt(job).await {
             // The lease runs out and another pass retries: at-least-once.
             tracing::warn!(delivery_id = id, error = %format!("{err:#}"), "delivery step failed; will be retried after the lease");
         }
         self.finished(&subscription_id);
     }
 
-    async fn load(&self, d: delivery::Model) -> anyhow::Result<Job> {
-        let kind = match d.kind.as_str() {
-            "confirmation" => DeliveryKind::Confirmation,
-            "unsubscribed" => DeliveryKind::Unsubscribed,
-            _ => DeliveryKind::Notification,
-        };
-        let text = match (d.fanout_id, &d.payload) {
-            (Some(fanout_id), _) => deliveries::fanout_payload(&self.db, fanout_id).await?,
-            (None, payload) => payload.clone(),
-        };
-        let payload = text
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or(Value::Null);
-        Ok(Job {
-            delivery: d,
-            kind,
-            payload,
-        })
-    }
-
-    #[tracing::instrument(skip_all, fields(delivery_id = d.id, subscription_id = %d.subscription_id, queue = %d.queue))]
-    async fn attempt(&self, d: delivery::Model) -> anyhow::Result<()> {
-        let attempts_made = d.attempts.max(0) as u32;
-        let job = self.load(d).await?;
-        let id = job.delivery.id;
-        match self.channels.deliver(&job).await? {
-            Handled::Skipped(reason) => {
+    #[tracing::instrument(skip_all, fields(delivery_id = job.delivery.id, subscription_id = %job.delivery.subscription_id, queue = %job.delivery.queue))]
+    async fn attempt(&self, job: Job) -> anyhow::Result<()> {
+        let handled = self.channels.deliver(&job).await?;
+        let now = self.clock.now_ms();
+        let outcome = outcome_of(&job, &handled, now);
+        match &handled {
+            Handled::Skipped(_) => {
                 self.metrics
                     .deliveries_skipped
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                deliveries::mark_skipped(&self.db, id, &reason, self.clock.now_ms()).await?;
+                    .fetch_add(1, Ordering::Relaxed);
             }
             Handled::Attempted {
                 channel,
-                outcome,
-                retry_policies,
+                outcome: o,
+                ..
             } => {
                 self.metrics
-                    .record_attempt(channel, outcome.outcome_label(), outcome.duration);
-                let now = self.clock.now_ms();
-                let next = next_step(&outcome, attempts_made + 1, &retry_policies, now);
-                tracing::info!(channel, outcome = outcome.outcome_label(), code = ?outcome.code, next = ?next, "delivery attempt");
-                let record = AttemptRecord {
-                    at: now,
-                    outcome: outcome.outcome_label(),
-                    code: outcome.code,
-                    detail: outcome.detail.clone(),
-                    duration_ms: outcome.duration.as_millis() as i64,
-                };
-                let scrub = job.kind != DeliveryKind::Notification;
-                deliveries::record_attempt(&self.db, id, record, next, scrub).await?;
+                    .record_attempt(channel, o.outcome_label(), o.duration);
+                // Successes at debug: at thousands a second an info line
+                // each would cost more than the attempt; failures stay.
+                if let Outcome::Attempted { next, .. } = &outcome {
+                    if *next == Next::Delivered {
+                        tracing::debug!(channel, outcome = o.outcome_label(), code = ?o.code, "delivery attempt");
+                    } else {
+                        tracing::info!(channel, outcome = o.outcome_label(), code = ?o.code, next = ?next, "delivery attempt");
+                    }
+                }
             }
         }
-        Ok(())
+        self.outcomes.submit(outcome).await
     }
 }
 
-/// After `attempts_made` attempts ending in `outcome`: delivered, retry at a
-/// time, or failed for good (dead letter).
-pub fn next_step(
-    outcome: &AttemptOutcome,
-    attempts_made: u32,
-    policies: &(Option<Value>, Option<Value>),
-    now: i64,
-) -> Next {
-    match outcome.verdict {
-        Verdict::Delivered => Next::Delivered,
-        Verdict::Permanent => Next::Failed,
-        Verdict::Transient { retry_after } => {
-            let schedule =
-                retry::effective_policy(policies.0.as_ref(), policies.1.as_ref()).schedule();
-            match retry::next_delay(
-                &schedule,
-                attempts_made,
-                retry_after,
-                &mut rand::thread_rng(),
-            ) {
-                None => Next::Failed,
-                Some(delay) => Next::RetryAt(now + delay.as_millis() as i64),
-            }
-        }
-    }
+/// A stored payload as JSON (Null when missing or unreadable).
+fn parse(text: Option<String>) -> Value {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null)
 }

@@ -16,33 +16,55 @@ pub struct NewMessage {
     pub delay: i64,
 }
 
-pub async fn insert_batch(
+/// Rows per INSERT statement: well under SQLite's bound-parameter limit
+/// (32,766) and PostgreSQL's (65,535) at twelve columns a row.
+const INSERT_CHUNK: usize = 1000;
+
+/// One post's messages, with who posted them and when.
+pub struct PostedBatch<'a> {
+    pub project: &'a ProjectId,
+    pub queue: &'a QueueName,
+    pub client: &'a ClientId,
+    pub messages: &'a [NewMessage],
+    pub now: i64,
+}
+
+/// Inserts the messages of several posts with as few statements as
+/// possible, in the order given (their `seq` follows it).
+pub async fn insert_batches(
     db: &impl ConnectionTrait,
-    project: &ProjectId,
-    queue: &QueueName,
-    client: &ClientId,
-    batch: &[NewMessage],
-    now: i64,
+    batches: &[PostedBatch<'_>],
 ) -> Result<(), DbErr> {
-    let rows = batch.iter().map(|m| message::ActiveModel {
-        id: Set(m.id.clone()),
-        project: Set(project.as_str().to_string()),
-        queue: Set(queue.as_str().to_string()),
-        body: Set(m.body.to_string()),
-        ttl: Set(m.ttl),
-        client_id: Set(client.as_str().to_string()),
-        created_at: Set(now),
-        expires_at: Set(now + m.ttl * 1000),
-        visible_at: Set(now + m.delay * 1000),
-        claim_id: Set(None),
-        claim_expires_at: Set(None),
-        claim_count: Set(0),
-        ..Default::default()
-    });
-    Message::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    let mut rows = Vec::new();
+    for b in batches {
+        for m in b.messages {
+            rows.push(message::ActiveModel {
+                id: Set(m.id.clone()),
+                project: Set(b.project.as_str().to_string()),
+                queue: Set(b.queue.as_str().to_string()),
+                body: Set(m.body.to_string()),
+                ttl: Set(m.ttl),
+                client_id: Set(b.client.as_str().to_string()),
+                created_at: Set(b.now),
+                expires_at: Set(b.now + m.ttl * 1000),
+                visible_at: Set(b.now + m.delay * 1000),
+                claim_id: Set(None),
+                claim_expires_at: Set(None),
+                claim_count: Set(0),
+                ..Default::default()
+            });
+        }
+    }
+    let mut rows = rows.into_iter();
+    loop {
+        let chunk: Vec<message::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        Message::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
 }
 
 fn in_queue(project: &ProjectId, queue: &QueueName) -> sea_orm::Condition {

@@ -4,8 +4,13 @@
 pub mod claims;
 pub mod db;
 pub mod deliveries;
+pub mod delivery_leases;
+pub mod delivery_outcomes;
 pub mod entities;
+pub mod fanouts;
+pub mod group_commit;
 pub mod messages;
+pub mod metadata_cache;
 pub mod queues;
 pub mod secrets;
 pub mod subscriptions;

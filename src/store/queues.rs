@@ -52,10 +52,24 @@ pub async fn metadata(
     project: &ProjectId,
     name: &QueueName,
 ) -> Result<serde_json::Map<String, serde_json::Value>, DbErr> {
-    Ok(get(db, project, name)
-        .await?
-        .map(|q| parse_metadata(&q.metadata))
-        .unwrap_or_default())
+    metadata_raw(db, project.as_str(), name.as_str()).await
+}
+
+/// As `metadata`, for names read back from rows (already validated once).
+pub async fn metadata_raw(
+    db: &impl ConnectionTrait,
+    project: &str,
+    name: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, DbErr> {
+    let stored: Option<String> = Queue::find()
+        .select_only()
+        .column(queue::Column::Metadata)
+        .filter(queue::Column::Project.eq(project))
+        .filter(queue::Column::Name.eq(name))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(stored.map(|m| parse_metadata(&m)).unwrap_or_default())
 }
 
 pub fn parse_metadata(text: &str) -> serde_json::Map<String, serde_json::Value> {

@@ -1,0 +1,162 @@
+//! Posting messages: one transaction stores the queue row, the messages
+//! and, for queues with active subscribers, the fan-out jobs. Posts are
+//! group-committed (see `store::group_commit`): a post is answered only
+//! after the transaction holding it commits, so "201" means "stored".
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+use crate::delivery::metrics::Metrics;
+use crate::domain::{ClientId, ProjectId, QueueName};
+use crate::store;
+use crate::store::fanouts::NewFanout;
+use crate::store::group_commit::{Committer, GroupCommit};
+use crate::store::messages::{NewMessage, PostedBatch};
+
+/// Messages in one transaction at most; a bigger backlog takes several.
+const MAX_MESSAGES_PER_COMMIT: usize = 5000;
+
+/// One validated post.
+pub struct Post {
+    pub project: ProjectId,
+    pub queue: QueueName,
+    pub client: ClientId,
+    pub messages: Vec<NewMessage>,
+    /// The queue delays messages (the notification then carries `delay`).
+    pub delay_enabled: bool,
+    pub now: i64,
+}
+
+/// The handle handlers post through; cheap to clone.
+#[derive(Clone)]
+pub struct MessagePosts {
+    writes: GroupCommit<Post>,
+}
+
+impl MessagePosts {
+    /// Starts the writer on the current runtime. `wake` is notified after
+    /// a commit that created fan-out work.
+    pub fn start(db: DatabaseConnection, wake: Arc<Notify>, metrics: Arc<Metrics>) -> MessagePosts {
+        // SQLite has one writer (and tidings one connection to it);
+        // PostgreSQL takes several transactions at once.
+        let commits_at_once = match db.get_database_backend() {
+            DbBackend::Postgres => 4,
+            _ => 1,
+        };
+        let writer = Writer { db, wake, metrics };
+        MessagePosts {
+            writes: GroupCommit::start(writer, commits_at_once, MAX_MESSAGES_PER_COMMIT),
+        }
+    }
+
+    /// Stores one post; returns once it is committed.
+    pub async fn post(&self, post: Post) -> anyhow::Result<()> {
+        self.writes
+            .submit(post)
+            .await
+            .context("storing the posted messages")
+    }
+}
+
+struct Writer {
+    db: DatabaseConnection,
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+}
+
+impl Committer<Post> for Writer {
+    fn weight(&self, post: &Post) -> usize {
+        post.messages.len()
+    }
+
+    async fn commit(&self, batch: &[Post]) -> anyhow::Result<()> {
+        let fanned_out = commit(&self.db, batch).await?;
+        let posted: usize = batch.iter().map(|p| p.messages.len()).sum();
+        self.metrics
+            .messages_posted
+            .fetch_add(posted as u64, Ordering::Relaxed);
+        if fanned_out {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// One transaction for many posts. Returns whether any fan-out job was
+/// created (the worker then has work).
+async fn commit(db: &DatabaseConnection, batch: &[Post]) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    // Queues are created lazily by posting: each distinct queue once, and
+    // once asked whether it has anyone to fan out to.
+    let mut active: HashMap<(String, String), bool> = HashMap::new();
+    for post in batch {
+        let key = (
+            post.project.as_str().to_string(),
+            post.queue.as_str().to_string(),
+        );
+        if active.contains_key(&key) {
+            continue;
+        }
+        let empty = serde_json::Map::new();
+        store::queues::create_if_absent(&txn, &post.project, &post.queue, &empty, post.now).await?;
+        let any = store::subscriptions::any_active(&txn, &key.0, &key.1, post.now).await?;
+        active.insert(key, any);
+    }
+    let batches: Vec<PostedBatch> = batch
+        .iter()
+        .map(|post| PostedBatch {
+            project: &post.project,
+            queue: &post.queue,
+            client: &post.client,
+            messages: &post.messages,
+            now: post.now,
+        })
+        .collect();
+    store::messages::insert_batches(&txn, &batches).await?;
+    drop(batches);
+    // The fan-out jobs commit with their messages: a crash after this
+    // commit leaves them for the worker, a crash before it leaves nothing.
+    let mut jobs = Vec::new();
+    for post in batch {
+        let key = (
+            post.project.as_str().to_string(),
+            post.queue.as_str().to_string(),
+        );
+        if !active.get(&key).copied().unwrap_or(false) {
+            continue;
+        }
+        for m in &post.messages {
+            jobs.push(NewFanout {
+                project: key.0.clone(),
+                queue: key.1.clone(),
+                message_id: m.id.clone(),
+                payload: notification_dict(&post.queue, m, post.delay_enabled),
+                created_at: post.now,
+            });
+        }
+    }
+    let fanned_out = !jobs.is_empty();
+    store::fanouts::insert(&txn, jobs).await?;
+    txn.commit().await?;
+    Ok(fanned_out)
+}
+
+/// The dict Zaqar's notifier delivers for one posted message: the
+/// sanitized entry (`ttl`, `body`, `delay` only on delay-enabled queues),
+/// then `Message_Type` and `queue_name`, in that key order.
+fn notification_dict(queue: &QueueName, m: &NewMessage, delay_enabled: bool) -> Value {
+    let mut dict = serde_json::Map::new();
+    dict.insert("ttl".into(), json!(m.ttl));
+    dict.insert("body".into(), m.body.clone());
+    if delay_enabled {
+        dict.insert("delay".into(), json!(m.delay));
+    }
+    dict.insert("Message_Type".into(), json!("Notification"));
+    dict.insert("queue_name".into(), json!(queue.as_str()));
+    Value::Object(dict)
+}

@@ -1,0 +1,174 @@
+//! Recording what became of leased deliveries: the attempt log rows and the
+//! deliveries' next state, many at once in the caller's transaction.
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+use super::deliveries::{
+    INSERT_CHUNK, STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, STATUS_SKIPPED,
+};
+use super::entities::delivery::{self, Entity as Delivery};
+use super::entities::delivery_attempt::{self, Entity as DeliveryAttempt};
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Delivered,
+    RetryAt(i64),
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub at: i64,
+    pub outcome: &'static str,
+    pub code: Option<i32>,
+    pub detail: String,
+    pub duration_ms: i64,
+}
+
+/// The end of one leased delivery's turn.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// An attempt was made; log it and move the delivery on. `scrub` drops
+    /// the stored payload once delivered (it may hold a token link).
+    Attempted {
+        delivery_id: i64,
+        attempt: AttemptRecord,
+        next: Next,
+        scrub: bool,
+    },
+    /// Nothing to attempt any more (subscription gone, expired, inactive).
+    Skipped {
+        delivery_id: i64,
+        reason: String,
+        at: i64,
+    },
+}
+
+/// Records every outcome and releases the leases. Successes share one
+/// UPDATE (they differ only in id); the rest are written one by one.
+pub async fn record(db: &impl ConnectionTrait, outcomes: &[Outcome]) -> Result<(), DbErr> {
+    let attempts: Vec<delivery_attempt::ActiveModel> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Attempted {
+                delivery_id,
+                attempt,
+                ..
+            } => Some(delivery_attempt::ActiveModel {
+                delivery_id: Set(*delivery_id),
+                at: Set(attempt.at),
+                outcome: Set(attempt.outcome.to_string()),
+                code: Set(attempt.code),
+                detail: Set(attempt.detail.clone()),
+                duration_ms: Set(attempt.duration_ms),
+                ..Default::default()
+            }),
+            Outcome::Skipped { .. } => None,
+        })
+        .collect();
+    let mut attempts = attempts.into_iter();
+    loop {
+        let chunk: Vec<_> = attempts.by_ref().take(INSERT_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        DeliveryAttempt::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+
+    let mut delivered: Vec<(i64, i64)> = Vec::new();
+    let mut delivered_scrubbed: Vec<(i64, i64)> = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Attempted {
+                delivery_id,
+                attempt,
+                next: Next::Delivered,
+                scrub,
+            } => {
+                let list = if *scrub {
+                    &mut delivered_scrubbed
+                } else {
+                    &mut delivered
+                };
+                list.push((*delivery_id, attempt.at));
+            }
+            Outcome::Attempted {
+                delivery_id,
+                attempt,
+                next,
+                ..
+            } => {
+                let (status, next_at) = match next {
+                    Next::RetryAt(at) => (STATUS_PENDING, *at),
+                    _ => (STATUS_FAILED, attempt.at),
+                };
+                finish(status, next_at, attempt.at, Some(attempt.detail.clone()))
+                    .filter(delivery::Column::Id.eq(*delivery_id))
+                    .exec(db)
+                    .await?;
+            }
+            Outcome::Skipped {
+                delivery_id,
+                reason,
+                at,
+            } => {
+                Delivery::update_many()
+                    .col_expr(delivery::Column::Status, Expr::value(STATUS_SKIPPED))
+                    .col_expr(delivery::Column::LeaseUntil, null_i64())
+                    .col_expr(delivery::Column::LastError, Expr::value(reason.clone()))
+                    .col_expr(delivery::Column::UpdatedAt, Expr::value(*at))
+                    .filter(delivery::Column::Id.eq(*delivery_id))
+                    .exec(db)
+                    .await?;
+            }
+        }
+    }
+    for (list, scrub) in [(delivered, false), (delivered_scrubbed, true)] {
+        for chunk in list.chunks(INSERT_CHUNK) {
+            // One timestamp for the group: the latest attempt in it. Each
+            // attempt's own time is in the attempt log.
+            let Some(at) = chunk.iter().map(|(_, at)| *at).max() else {
+                continue;
+            };
+            let mut update = finish(STATUS_DELIVERED, at, at, None);
+            if scrub {
+                update = update.col_expr(
+                    delivery::Column::Payload,
+                    Expr::value(Option::<String>::None),
+                );
+            }
+            update
+                .filter(delivery::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn null_i64() -> SimpleExpr {
+    Expr::value(Option::<i64>::None)
+}
+
+/// The UPDATE that ends an attempt: new status, one more attempt, when to
+/// try next, lease released.
+fn finish(
+    status: &str,
+    next_at: i64,
+    now: i64,
+    last_error: Option<String>,
+) -> sea_orm::UpdateMany<Delivery> {
+    Delivery::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status))
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::col(delivery::Column::Attempts).add(1),
+        )
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(next_at))
+        .col_expr(delivery::Column::LeaseUntil, null_i64())
+        .col_expr(delivery::Column::LastError, Expr::value(last_error))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+}

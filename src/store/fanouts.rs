@@ -1,0 +1,166 @@
+//! Fan-out jobs: one row per posted message on a queue with subscribers,
+//! expanded by the worker into one delivery row per active subscription.
+//! Posting never loops over subscribers; expansion reads each queue's
+//! subscriptions a page at a time and inserts deliveries in bulk.
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use super::deliveries::{INSERT_CHUNK, STATUS_PENDING};
+use super::entities::delivery;
+use super::entities::fanout::{self, Entity as Fanout};
+use super::entities::subscription;
+use crate::delivery::outbox::DeliveryKind;
+
+/// A posted message waiting to be fanned out.
+#[derive(Debug, Clone)]
+pub struct NewFanout {
+    pub project: String,
+    pub queue: String,
+    pub message_id: String,
+    pub payload: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// Inserts fan-out jobs, a chunk of rows per statement.
+pub async fn insert(db: &impl ConnectionTrait, jobs: Vec<NewFanout>) -> Result<(), DbErr> {
+    let rows: Vec<fanout::ActiveModel> = jobs
+        .into_iter()
+        .map(|job| fanout::ActiveModel {
+            project: Set(job.project),
+            queue: Set(job.queue),
+            message_id: Set(job.message_id),
+            payload: Set(job.payload.to_string()),
+            cursor: Set(None),
+            expanded: Set(false),
+            created_at: Set(job.created_at),
+            ..Default::default()
+        })
+        .collect();
+    let mut rows = rows.into_iter();
+    loop {
+        let chunk: Vec<fanout::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        Fanout::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+}
+
+/// Fan-out jobs looked at per expansion pass.
+const JOBS_PER_PASS: u64 = 100;
+
+/// Expands the oldest unexpanded jobs into at most `max_rows` delivery rows
+/// (plus at most one page more), in one transaction the caller owns.
+/// Subscription pages are read once per (queue, position) and shared by
+/// every job of that queue. Returns the deliveries created, or None when
+/// no job was waiting.
+pub async fn expand(
+    db: &impl ConnectionTrait,
+    now: i64,
+    page_size: u64,
+    max_rows: usize,
+) -> Result<Option<u64>, DbErr> {
+    let mut find = Fanout::find()
+        .filter(fanout::Column::Expanded.eq(false))
+        .order_by_asc(fanout::Column::Id)
+        .limit(JOBS_PER_PASS);
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Several processes expand different jobs side by side.
+        find = find.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let jobs = find.all(db).await?;
+    if jobs.is_empty() {
+        return Ok(None);
+    }
+    type PageKey = (String, String, Option<String>);
+    let mut pages: HashMap<PageKey, Vec<subscription::Model>> = HashMap::new();
+    let mut rows: Vec<delivery::ActiveModel> = Vec::new();
+    for job in jobs {
+        if rows.len() >= max_rows {
+            break;
+        }
+        let key = (job.project.clone(), job.queue.clone(), job.cursor.clone());
+        if !pages.contains_key(&key) {
+            let page = super::subscriptions::active_page(
+                db,
+                &job.project,
+                &job.queue,
+                now,
+                job.cursor.as_deref(),
+                page_size,
+            )
+            .await?;
+            pages.insert(key.clone(), page);
+        }
+        let page = &pages[&key];
+        rows.extend(page.iter().map(|sub| delivery_row(&job, sub, now)));
+        // A short page was the last one: every subscription now has its row.
+        let done = (page.len() as u64) < page_size;
+        let cursor = page.last().map(|sub| sub.id.clone()).or(job.cursor);
+        Fanout::update_many()
+            .col_expr(fanout::Column::Cursor, Expr::value(cursor))
+            .col_expr(fanout::Column::Expanded, Expr::value(done))
+            .filter(fanout::Column::Id.eq(job.id))
+            .exec(db)
+            .await?;
+    }
+    let created = rows.len() as u64;
+    let mut rows = rows.into_iter();
+    loop {
+        let chunk: Vec<delivery::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        delivery::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(Some(created))
+}
+
+fn delivery_row(job: &fanout::Model, sub: &subscription::Model, now: i64) -> delivery::ActiveModel {
+    delivery::ActiveModel {
+        project: Set(job.project.clone()),
+        queue: Set(job.queue.clone()),
+        subscription_id: Set(sub.id.clone()),
+        subscriber: Set(sub.subscriber.clone()),
+        kind: Set(DeliveryKind::Notification.as_str().to_string()),
+        message_id: Set(Some(job.message_id.clone())),
+        fanout_id: Set(Some(job.id)),
+        payload: Set(None),
+        status: Set(STATUS_PENDING.to_string()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// The notification payloads of the given jobs, by job id.
+pub async fn payloads(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String)> = Fanout::find()
+        .select_only()
+        .column(fanout::Column::Id)
+        .column(fanout::Column::Payload)
+        .filter(fanout::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
