@@ -24,7 +24,7 @@ use super::metrics::Metrics;
 use crate::clock::SharedClock;
 use crate::store::delivery_outcomes::{self, Next, Outcome};
 use crate::store::entities::delivery;
-use crate::store::group_commit::{Committer, GroupCommit};
+use crate::store::group_commit::{Committer, GroupCommit, Shape};
 use crate::store::{delivery_leases, fanouts};
 
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +56,9 @@ impl Default for Limits {
 const EXPAND_ROWS_PER_COMMIT: usize = 2000;
 /// Outcomes recorded by one transaction, at most.
 const OUTCOMES_PER_COMMIT: usize = 2000;
+/// How long a finished attempt may wait for others to share its commit.
+/// Attempts finish one by one; without this each would be a transaction.
+const OUTCOME_LINGER: Duration = Duration::from_millis(2);
 /// Leases taken by one pass, at most.
 const LEASE_BATCH: usize = 256;
 
@@ -67,7 +70,10 @@ pub struct Dispatcher<D> {
     slots: Arc<Semaphore>,
     in_flight: Mutex<HashMap<String, usize>>,
     outcomes: GroupCommit<Outcome>,
+    /// New work was committed (posts, subscriptions, redelivery requests).
     wake: Arc<Notify>,
+    /// An attempt finished: a slot is free again.
+    freed: Notify,
     metrics: Arc<Metrics>,
     /// Set by `shutdown`: take no new work.
     stopping: AtomicBool,
@@ -100,7 +106,14 @@ impl<D: Deliver> Dispatcher<D> {
         wake: Arc<Notify>,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
-        let outcomes = GroupCommit::start(OutcomeWriter { db: db.clone() }, 1, OUTCOMES_PER_COMMIT);
+        let outcomes = GroupCommit::start(
+            OutcomeWriter { db: db.clone() },
+            Shape {
+                commits_at_once: 1,
+                max_weight: OUTCOMES_PER_COMMIT,
+                linger: OUTCOME_LINGER,
+            },
+        );
         Arc::new(Dispatcher {
             db,
             clock,
@@ -110,6 +123,7 @@ impl<D: Deliver> Dispatcher<D> {
             in_flight: Mutex::new(HashMap::new()),
             outcomes,
             wake,
+            freed: Notify::new(),
             metrics,
             stopping: AtomicBool::new(false),
         })
@@ -166,6 +180,7 @@ impl<D: Deliver> Dispatcher<D> {
             .await?;
         let jobs = self.load(&txn, rows, now).await?;
         txn.commit().await?;
+        tracing::trace!(limit, leased = jobs.len(), "lease");
         let mut in_flight = self.in_flight();
         for job in &jobs {
             *in_flight
@@ -282,22 +297,39 @@ impl<D: Deliver> Dispatcher<D> {
     }
 
     /// The background loop: keeps every free slot busy with due work and
-    /// sleeps only until woken by new work or the poll interval.
+    /// sleeps only until woken by new work, a freed slot or the poll
+    /// interval. Fan-out jobs are looked for only when new work was
+    /// announced, at each poll, and while the last look found some: a
+    /// finished attempt alone creates none.
     pub async fn run(self: Arc<Self>) {
+        let mut look_for_fanouts = true;
         loop {
             if self.stopping.load(Ordering::SeqCst) {
                 return;
             }
-            if let Err(err) = self.expand_fanouts(4).await {
-                tracing::warn!(error = %format!("{err:#}"), "fan-out expansion failed");
-            }
-            let free = self.slots.available_permits();
-            let leased = match self.lease(free.min(LEASE_BATCH)).await {
-                Ok(leased) => leased,
-                Err(err) => {
-                    tracing::warn!(error = %format!("{err:#}"), "leasing deliveries failed");
-                    Vec::new()
+            if look_for_fanouts {
+                match self.expand_fanouts(4).await {
+                    Ok(created) => look_for_fanouts = created > 0,
+                    Err(err) => {
+                        tracing::warn!(error = %format!("{err:#}"), "fan-out expansion failed")
+                    }
                 }
+            }
+            // Slots come back one attempt at a time; leasing for each
+            // would make a transaction per delivery. Wait until a quarter
+            // of them are free (or all, when the worker is nearly idle).
+            let free = self.slots.available_permits();
+            let worth_a_lease = free >= (self.limits.global / 4).max(1);
+            let leased = if worth_a_lease {
+                match self.lease(free.min(LEASE_BATCH)).await {
+                    Ok(leased) => leased,
+                    Err(err) => {
+                        tracing::warn!(error = %format!("{err:#}"), "leasing deliveries failed");
+                        Vec::new()
+                    }
+                }
+            } else {
+                Vec::new()
             };
             let got = leased.len();
             for job in leased {
@@ -308,14 +340,18 @@ impl<D: Deliver> Dispatcher<D> {
                 tokio::spawn(async move {
                     this.process(job).await;
                     drop(permit);
-                    this.wake.notify_one();
+                    this.freed.notify_one();
                 });
             }
-            if got == 0 || self.slots.available_permits() == 0 {
-                tokio::select! {
-                    _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(self.limits.poll) => {}
-                }
+            if look_for_fanouts
+                || (got > 0 && self.slots.available_permits() >= (self.limits.global / 4).max(1))
+            {
+                continue;
+            }
+            tokio::select! {
+                _ = self.wake.notified() => look_for_fanouts = true,
+                _ = self.freed.notified() => {}
+                _ = tokio::time::sleep(self.limits.poll) => look_for_fanouts = true,
             }
         }
     }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
@@ -15,7 +16,7 @@ use crate::delivery::metrics::Metrics;
 use crate::domain::{ClientId, ProjectId, QueueName};
 use crate::store;
 use crate::store::fanouts::NewFanout;
-use crate::store::group_commit::{Committer, GroupCommit};
+use crate::store::group_commit::{Committer, GroupCommit, Shape};
 use crate::store::messages::{NewMessage, PostedBatch};
 
 /// Messages in one transaction at most; a bigger backlog takes several.
@@ -50,7 +51,14 @@ impl MessagePosts {
         };
         let writer = Writer { db, wake, metrics };
         MessagePosts {
-            writes: GroupCommit::start(writer, commits_at_once, MAX_MESSAGES_PER_COMMIT),
+            writes: GroupCommit::start(
+                writer,
+                Shape {
+                    commits_at_once,
+                    max_weight: MAX_MESSAGES_PER_COMMIT,
+                    linger: Duration::ZERO,
+                },
+            ),
         }
     }
 

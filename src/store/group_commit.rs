@@ -8,6 +8,7 @@
 //! write and an fsync) stays flat.
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::anyhow;
 use tokio::sync::{mpsc, oneshot, Semaphore};
@@ -28,6 +29,21 @@ pub trait Committer<T>: Send + Sync + 'static {
     fn commit(&self, batch: &[T]) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
+/// How batches form.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Transactions running at once (1 for SQLite's single writer).
+    pub commits_at_once: usize,
+    /// A batch stops growing at this weight.
+    pub max_weight: usize,
+    /// How long a batch may wait for more items after its first one.
+    /// Callers that answer a request keep this at zero (they already
+    /// batch while the previous commit runs); background writers whose
+    /// items trickle in one by one trade a little of it for far fewer
+    /// commits.
+    pub linger: Duration,
+}
+
 /// The handle callers submit through; cheap to clone.
 pub struct GroupCommit<T> {
     tx: mpsc::Sender<Pending<T>>,
@@ -42,20 +58,14 @@ impl<T> Clone for GroupCommit<T> {
 }
 
 impl<T: Send + 'static> GroupCommit<T> {
-    /// Starts the batching task on the current runtime. At most
-    /// `commits_at_once` transactions run together; a batch stops growing
-    /// at `max_weight`.
-    pub fn start<C: Committer<T>>(
-        committer: C,
-        commits_at_once: usize,
-        max_weight: usize,
-    ) -> GroupCommit<T> {
+    /// Starts the batching task on the current runtime.
+    pub fn start<C: Committer<T>>(committer: C, shape: Shape) -> GroupCommit<T> {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(run(
             Arc::new(committer),
             rx,
-            Arc::new(Semaphore::new(commits_at_once.max(1))),
-            max_weight,
+            Arc::new(Semaphore::new(shape.commits_at_once.max(1))),
+            shape,
         ));
         GroupCommit { tx }
     }
@@ -78,7 +88,7 @@ async fn run<T: Send + 'static, C: Committer<T>>(
     committer: Arc<C>,
     mut rx: mpsc::Receiver<Pending<T>>,
     slots: Arc<Semaphore>,
-    max_weight: usize,
+    shape: Shape,
 ) {
     loop {
         // Take a commit slot first: what arrives while we wait for it
@@ -89,16 +99,20 @@ async fn run<T: Send + 'static, C: Committer<T>>(
         let Some(first) = rx.recv().await else {
             return;
         };
+        let deadline = tokio::time::Instant::now() + shape.linger;
         let mut weight = committer.weight(&first.item);
         let mut batch = vec![first];
-        while weight < max_weight {
-            match rx.try_recv() {
-                Ok(next) => {
-                    weight += committer.weight(&next.item);
-                    batch.push(next);
-                }
-                Err(_) => break,
-            }
+        while weight < shape.max_weight {
+            let next = match rx.try_recv() {
+                Ok(next) => next,
+                Err(_) if shape.linger.is_zero() => break,
+                Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(next)) => next,
+                    _ => break,
+                },
+            };
+            weight += committer.weight(&next.item);
+            batch.push(next);
         }
         let committer = Arc::clone(&committer);
         tokio::spawn(async move {
@@ -108,6 +122,7 @@ async fn run<T: Send + 'static, C: Committer<T>>(
                 .commit(&items)
                 .await
                 .map_err(|err| format!("{err:#}"));
+            tracing::trace!(items = items.len(), "group commit");
             if let Err(err) = &result {
                 tracing::error!(error = %err, items = items.len(), "a group commit failed");
             }
