@@ -244,6 +244,12 @@ fn cases() -> Vec<Case> {
         put_queue(json!({"_retry_policy": {"retry_backoff_function": "cubic"}}))
             .expect(400, API, ""),
         put_queue(json!({"_retry_policy": "fast"})).expect(400, API, ""),
+        // A method the resource does not serve still meets the header hooks
+        // first (falcon runs them before its 405 responder).
+        case(Method::POST, "/v2/queues", None)
+            .header("Client-ID", None)
+            .expect(400, "Missing header value", ""),
+        case(Method::POST, "/v2/queues/bad*name", None).expect(400, QUEUE_ID, ""),
         // PATCH (Zaqar answers its validation failures with "Invalid request body")
         patch(body(
             json!([{"op": "move", "path": "/metadata/k", "value": 1}]),
