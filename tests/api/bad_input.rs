@@ -142,7 +142,14 @@ fn cases() -> Vec<Case> {
         // Malformed JSON and document types
         post_messages(Some("{\"messages\": [".into())).expect(400, BODY, "could not be parsed"),
         put_queue(json!([1, 2])).expect(400, BODY, "Document type not supported."),
-        put_queue(json!("meta")).expect(400, BODY, "Document type not supported."),
+        // Zaqar's read_json takes only an object or an array as a document.
+        put_queue(json!("meta")).expect(400, BODY, "Request body could not be parsed."),
+        case(Method::PUT, "/v2/queues/q", Some("null".into())).expect(
+            400,
+            BODY,
+            "Request body could not be parsed.",
+        ),
+        post_messages(Some("5".into())).expect(400, BODY, "Request body could not be parsed."),
         case(Method::PUT, "/v2/queues/q", Some("{not json".into())).expect(
             400,
             BODY,
@@ -161,7 +168,7 @@ fn cases() -> Vec<Case> {
         ),
         post_messages(body(json!({"messages": []}))).expect(400, API, ""),
         post_messages(body(json!({"nothing": []}))).expect(400, API, "No messages were found"),
-        post_messages(None).expect(400, API, "No messages were found"),
+        post_messages(None).expect(400, BODY, ""),
         post_messages(body(json!({"messages": [{"ttl": 60}]}))).expect(
             400,
             BODY,
@@ -227,7 +234,11 @@ fn cases() -> Vec<Case> {
             ),
             None,
         )
-        .expect(400, API, ""),
+        .expect(
+            400,
+            API,
+            "ids parameter should have at least 1 and not greater than 20 values.",
+        ),
         // Queue metadata
         case(Method::PUT, "/v2/queues/q", Some(big_meta)).expect(400, API, "too large"),
         put_queue(json!({"_default_message_ttl": 59})).expect(400, API, ""),
@@ -244,6 +255,35 @@ fn cases() -> Vec<Case> {
         put_queue(json!({"_retry_policy": {"retry_backoff_function": "cubic"}}))
             .expect(400, API, ""),
         put_queue(json!({"_retry_policy": "fast"})).expect(400, API, ""),
+        // Messages by id, and deleting them
+        get("/v2/queues/q/messages?ids=0123456789abcdef01234567").expect(
+            404,
+            "Not found",
+            "No messages with IDs: ['0123456789abcdef01234567'] found in the queue q for project test-project.",
+        ),
+        get("/v2/queues/q/messages/0123456789abcdef01234567").expect(
+            404,
+            "Not found",
+            "Message 0123456789abcdef01234567 does not exist in queue q for project test-project",
+        ),
+        case(
+            Method::DELETE,
+            "/v2/queues/q/messages/0123456789abcdef01234567?claim_id=nope",
+            None,
+        )
+        .expect(400, "Unable to delete", "The specified claim does not exist"),
+        // Claims
+        get("/v2/queues/q/claims/0123456789abcdef01234567").expect(
+            404,
+            "Not found",
+            "Claim 0123456789abcdef01234567 does not exist in queue q for project test-project",
+        ),
+        case(
+            Method::PATCH,
+            "/v2/queues/q/claims/0123456789abcdef01234567",
+            None,
+        )
+        .expect(400, BODY, ""),
         // A method the resource does not serve still meets the header hooks
         // first (falcon runs them before its 405 responder).
         case(Method::POST, "/v2/queues", None)
@@ -301,7 +341,11 @@ fn cases() -> Vec<Case> {
         case(Method::DELETE, "/v2/queues/q/messages?pop=x", None).expect(400, PARAM, "pop"),
         case(Method::DELETE, "/v2/queues/q/messages?pop=0", None).expect(400, API, ""),
         case(Method::DELETE, "/v2/queues/q/messages?pop=21", None).expect(400, API, ""),
-        case(Method::DELETE, "/v2/queues/q/messages", None).expect(400, API, ""),
+        case(Method::DELETE, "/v2/queues/q/messages", None).expect(
+            400,
+            API,
+            "The request should have either \"ids\" or \"pop\" parameter",
+        ),
         case(
             Method::DELETE,
             "/v2/queues/q/messages?pop=1&ids=0123456789abcdef01234567",
@@ -315,7 +359,11 @@ fn cases() -> Vec<Case> {
                 .collect::<Vec<_>>()
                 .join(",")
         ))
-        .expect(400, API, ""),
+        .expect(
+            400,
+            API,
+            "Limit must be at least 1 and may not be greater than 20.",
+        ),
     ]
 }
 
