@@ -69,10 +69,11 @@ impl ApiError {
         Self::client(StatusCode::CONFLICT, "Resource conflict", description)
     }
 
+    /// 415 with falcon's default title, which Zaqar keeps.
     pub fn unsupported_media_type(description: impl Into<String>) -> Self {
         Self::client(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported media type",
+            "415 Unsupported Media Type",
             description,
         )
     }

@@ -255,6 +255,37 @@ fn cases() -> Vec<Case> {
         put_queue(json!({"_retry_policy": {"retry_backoff_function": "cubic"}}))
             .expect(400, API, ""),
         put_queue(json!({"_retry_policy": "fast"})).expect(400, API, ""),
+        put_queue(json!({"_retry_policy": {"retry_backoff_function": "cubic"}})).expect(
+            400,
+            API,
+            "invalid retry_backoff_function.",
+        ),
+        put_queue(json!({"_retry_policy": {"retry_backoff_function": 3}})).expect(
+            400,
+            API,
+            "retry_backoff_function must be a string.",
+        ),
+        // Purge
+        case(Method::POST, "/v2/queues/q/purge", body(json!({}))).expect(
+            400,
+            API,
+            "Post body must contain key \"resource_types\".",
+        ),
+        case(Method::POST, "/v2/queues/q/purge", body(json!(["messages"]))).expect(
+            400,
+            API,
+            "Post body must contain key",
+        ),
+        case(
+            Method::POST,
+            "/v2/queues/q/purge",
+            body(json!({"resource_types": ["claims"]})),
+        )
+        .expect(
+            400,
+            API,
+            "Resource types must be a sub set of {'messages', 'subscriptions'}.",
+        ),
         // Messages by id, and deleting them
         get("/v2/queues/q/messages?ids=0123456789abcdef01234567").expect(
             404,
@@ -307,8 +338,41 @@ fn cases() -> Vec<Case> {
         patch(body(json!([{"op": "add", "path": "/meta/k", "value": 1}]))).expect(
             400,
             BODY,
-            "JSON pointer",
+            "The root of path must be metadata, e.g /metadata/key.",
         ),
+        patch(body(json!([{"op": "remove", "path": "/meta/k"}]))).expect(
+            400,
+            BODY,
+            "The root of path must be metadata",
+        ),
+        patch(body(json!([{"op": "add", "path": "metadata/k", "value": 1}]))).expect(
+            400,
+            BODY,
+            "Pointer `metadata/k` does not start with \"/\".",
+        ),
+        patch(body(json!([{"op": "add", "path": "/metadata/", "value": 1}]))).expect(
+            400,
+            BODY,
+            "Pointer `/metadata/` end with \"/\".",
+        ),
+        patch(body(json!([{"op": 7, "path": "/metadata/k", "value": 1}]))).expect(
+            400,
+            BODY,
+            "Invalid operation: `7`. It must be one of the following: add, remove, replace.",
+        ),
+        patch(body(json!([{"op": "add", "path": "/metadata/k"}]))).expect(
+            400,
+            BODY,
+            "Operation \"add\" requires a member named \"value\".",
+        ),
+        patch(body(json!([{"op": "add", "path": "/metadata/k", "value": 1}])))
+            .header("Content-Type", Some("application/openstack-messaging-v2.0-json-patch; charset=utf-8"))
+            .expect(415, "415 Unsupported Media Type", "Accepted media type for PATCH"),
+        patch(Some(format!(
+            "[{{\"op\": \"add\", \"path\": \"/metadata/k\", \"value\": \"{}\"}}]",
+            "x".repeat(65_536)
+        )))
+        .expect(400, BODY, "Queue metadata is too large."),
         patch(body(json!([{"op": "add", "path": "/metadata/k"}]))).expect(400, BODY, "value"),
         patch(body(json!([{"path": "/metadata/k", "value": 1}]))).expect(400, BODY, "op"),
         patch(body(
@@ -332,7 +396,11 @@ fn cases() -> Vec<Case> {
         get("/v2/queues?detailed=maybe").expect(400, PARAM, "detailed"),
         get("/v2/queues?with_count=2").expect(400, PARAM, "with_count"),
         get("/v2/queues?limit=abc").expect(400, PARAM, "limit"),
-        get("/v2/queues?limit=21").expect(400, API, "Limit"),
+        get("/v2/queues?limit=21").expect(
+            400,
+            API,
+            "Limit must be at least 1 and no greater than 20.",
+        ),
         get("/v2/queues?limit=0").expect(400, API, "Limit"),
         get("/v2/queues/q/messages?echo=perhaps").expect(400, PARAM, "echo"),
         get("/v2/queues/q/messages?include_claimed=x").expect(400, PARAM, "include_claimed"),
