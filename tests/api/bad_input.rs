@@ -286,6 +286,34 @@ fn cases() -> Vec<Case> {
             API,
             "Resource types must be a sub set of {'messages', 'subscriptions'}.",
         ),
+        // Share
+        case(Method::POST, "/v2/queues/q/share", None).expect(400, BODY, ""),
+        case(Method::POST, "/v2/queues/q/share", body(json!({"foo": 1})))
+            .expect(400, API, "Unknown keys: {'foo'}"),
+        case(
+            Method::POST,
+            "/v2/queues/q/share",
+            body(json!({"paths": ["queues"]})),
+        )
+        .expect(400, API, "Invalid paths: {'queues'}"),
+        case(
+            Method::POST,
+            "/v2/queues/q/share",
+            body(json!({"expires": "2000-01-01T00:00:00"})),
+        )
+        .expect(400, API, "`expires` is lower than the current time"),
+        case(
+            Method::POST,
+            "/v2/queues/q/share",
+            body(json!({"expires": "12345"})),
+        )
+        .expect(400, API, "not integer value: 12345"),
+        case(
+            Method::POST,
+            "/v2/queues/q/share",
+            body(json!({"expires": "soon"})),
+        )
+        .expect(400, API, "Unable to parse date string 'soon'"),
         // Messages by id, and deleting them
         get("/v2/queues/q/messages?ids=0123456789abcdef01234567").expect(
             404,
