@@ -343,6 +343,29 @@ fn cases() -> Vec<Case> {
             None,
         )
         .expect(400, BODY, ""),
+        // Subscription PATCH
+        case(
+            Method::PATCH,
+            "/v2/queues/q/subscriptions/0123456789abcdef01234567",
+            body(json!([1])),
+        )
+        .expect(400, API, "Subscriptions must be a dict."),
+        case(
+            Method::PATCH,
+            "/v2/queues/q/subscriptions/0123456789abcdef01234567",
+            body(json!({"foo": 1})),
+        )
+        .expect(
+            400,
+            "Unable to update subscription",
+            "Subscription 0123456789abcdef01234567 could not be updated.",
+        ),
+        case(
+            Method::PATCH,
+            "/v2/queues/q/subscriptions/0123456789abcdef01234567",
+            body(json!({"ttl": null})),
+        )
+        .expect(400, "Unable to update subscription", ""),
         // A method the resource does not serve still meets the header hooks
         // first (falcon runs them before its 405 responder).
         case(Method::POST, "/v2/queues", None)
