@@ -53,6 +53,20 @@ async fn json_home_on_both_paths(app: TestApp) {
             assert!(r["hints"]["allow"].is_array(), "{path} rel/{rel}");
         }
     }
+    // Zaqar's own document, down to its variable names.
+    let (_, doc) = app.get_json("/v2/").await;
+    assert_eq!(
+        doc["resources"]["rel/subscription"]["href-template"],
+        "/v2/queues/{queue_name}/subscriptions/{subscriptions_id}"
+    );
+    assert_eq!(
+        doc["resources"]["rel/message_delete"]["href-vars"]["claim"],
+        "param/claim_id"
+    );
+    assert_eq!(
+        doc["resources"]["rel/health"]["href-template"],
+        "/v2/health"
+    );
     // JSON home needs the Zaqar headers too.
     let bare = app.bare(Method::GET, "/v2/").send().await.unwrap();
     assert_eq!(bare.status().as_u16(), 400);
