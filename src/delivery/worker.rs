@@ -321,7 +321,7 @@ impl<D: Deliver> Dispatcher<D> {
                     .record_attempt(channel, outcome.outcome_label(), outcome.duration);
                 let now = self.clock.now_ms();
                 let next = next_step(&outcome, attempts_made + 1, &retry_policies, now);
-                tracing::info!(channel, outcome = outcome.outcome_label(), code = ?outcome.code, next = ?next, "delivery attempt");
+                super::attempt_log::log_attempt(channel, &outcome, &next, now);
                 let record = AttemptRecord {
                     at: now,
                     outcome: outcome.outcome_label(),
