@@ -6,3 +6,4 @@ pub mod links;
 pub mod secret;
 pub mod subscriptions;
 pub mod tokens;
+pub mod webhook_reach;
