@@ -405,6 +405,20 @@ mod tests {
         }
     }
 
+    /// The README's configuration table lists every variable, one row each.
+    #[test]
+    fn readme_table_lists_every_variable() {
+        let readme = include_str!("../README.md");
+        for (name, _, _) in ENV_VARS {
+            let row = format!("| `{name}` |");
+            assert_eq!(
+                readme.matches(&row).count(),
+                1,
+                "README.md needs exactly one configuration row for {name}"
+            );
+        }
+    }
+
     #[test]
     fn defaults_follow_the_contract() {
         let s = Settings::from_env_map(&env(&[])).unwrap();

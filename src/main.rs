@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tidings::config::{Settings, ENV_VARS};
+use tidings::drivers::email::MailUrl;
 use tidings::startup::{Application, BuildOptions};
 
 #[derive(Parser)]
@@ -29,9 +30,14 @@ enum Command {
 
 fn env_help() -> String {
     let mut out = String::from("Configuration (a TOML file and/or environment variables):\n");
+    let width = ENV_VARS
+        .iter()
+        .map(|(name, _, _)| name.len())
+        .max()
+        .unwrap_or(0);
     for (name, meaning, default) in ENV_VARS {
         out.push_str(&format!(
-            "  {name:<30} {meaning}\n  {:<30} default: {default}\n",
+            "  {name:<width$}  {meaning}\n  {:<width$}  default: {default}\n",
             ""
         ));
     }
@@ -77,8 +83,27 @@ fn main() -> ExitCode {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let bind = settings.bind.clone();
     let public = settings.public_url();
+    let mail = MailUrl::parse(&settings.mail_url)?;
+    let confirmation = format!("{:?}", settings.require_confirmation).to_lowercase();
+    let allow_nets = settings.webhook_allow_nets.join(",");
     let app = Application::build(settings, BuildOptions::default()).await?;
-    tracing::info!(bind = %bind, port = app.port(), public_url = %public, "tidings is serving");
+    tracing::info!(
+        bind = %bind,
+        port = app.port(),
+        public_url = %public,
+        mail = %mail.describe(),
+        require_confirmation = %confirmation,
+        webhook_allow_nets = %allow_nets,
+        "tidings is serving"
+    );
+    if let MailUrl::File { dir } = &mail {
+        // The zero-setup default: say where the mail is and that the
+        // confirmation links are in this log, so nobody hunts for them.
+        tracing::info!(
+            dir = %dir.display(),
+            "emails are written to files, not sent; each confirmation link is also logged here"
+        );
+    }
     app.run_until_stopped().await?;
     tracing::info!("tidings stopped");
     Ok(())

@@ -40,19 +40,42 @@ pub async fn read(
     Ok(buf.freeze())
 }
 
-/// Parses JSON; an empty body is `None`.
+fn unparsable() -> ApiError {
+    ApiError::bad_body("Request body could not be parsed.")
+}
+
+/// Parses JSON; an empty body is `None`. Like Zaqar's `read_json`, only an
+/// object or an array counts as a document: a bare string, number or null
+/// "could not be parsed".
 pub fn parse_json(bytes: &[u8]) -> Result<Option<Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|_| ApiError::bad_body("Request body could not be parsed."))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|_| unparsable())?;
+    if !(value.is_object() || value.is_array()) {
+        return Err(unparsable());
+    }
     if has_oversized_integer(&value) || has_out_of_range_integer_literal(bytes) {
         return Err(ApiError::bad_body(
             "JSON contains integer that is too large.",
         ));
     }
     Ok(Some(value))
+}
+
+/// Parses a body the endpoint cannot do without (message post, claim
+/// update, share). Zaqar tells "no body at all" (no `Content-Length`) from
+/// "an empty body" (`Content-Length: 0`, which does not parse).
+pub fn require_json(req: &HttpRequest, bytes: &[u8]) -> Result<Value, ApiError> {
+    match parse_json(bytes)? {
+        Some(value) => Ok(value),
+        None if content_length(req).is_none()
+            && !req.headers().contains_key("transfer-encoding") =>
+        {
+            Err(ApiError::bad_body("Request body can not be empty"))
+        }
+        None => Err(unparsable()),
+    }
 }
 
 /// Zaqar refuses integers outside the signed 64-bit range.
@@ -136,6 +159,9 @@ mod tests {
     fn json_errors_use_zaqar_wording() {
         assert!(parse_json(b"  ").unwrap().is_none());
         assert!(parse_json(b"{bad").is_err());
+        for scalar in [&b"null"[..], b"\"x\"", b"5", b"true"] {
+            assert!(parse_json(scalar).is_err());
+        }
         assert!(parse_json(b"{\"a\": 18446744073709551615}").is_err());
         assert!(parse_json(b"{\"a\": 9223372036854775807}").is_ok());
         assert!(parse_json(b"{\"a\": -9223372036854775808}").is_ok());

@@ -9,6 +9,7 @@ use super::messages::format_message;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::*;
+use crate::domain::QueueName;
 use crate::error::{ApiError, ApiResult};
 use crate::store;
 use crate::store::entities::claim;
@@ -29,6 +30,13 @@ fn ttl_and_grace(doc: Option<Value>) -> ApiResult<(i64, i64)> {
     let ttl = body::int_field(&map, "ttl")?.unwrap_or(DEFAULT_CLAIM_TTL);
     let grace = body::int_field(&map, "grace")?.unwrap_or(DEFAULT_CLAIM_GRACE);
     Ok((ttl, grace))
+}
+
+fn claim_not_found(id: &str, queue: &QueueName, ctx: &RequestContext) -> ApiError {
+    ApiError::not_found(format!(
+        "Claim {id} does not exist in queue {queue} for project {}",
+        ctx.project.as_str()
+    ))
 }
 
 fn check_ttl(ttl: i64) -> ApiResult<()> {
@@ -127,7 +135,7 @@ pub async fn get(
     let now = state.now();
     let claim = store::claims::get_live(&state.db, &ctx.project, &name, &id, now)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("Claim {id} does not exist.")))?;
+        .ok_or_else(|| claim_not_found(&id, &name, &ctx))?;
     let messages = store::messages::claimed_by(&state.db, &id, now).await?;
     let messages: Vec<Value> = messages
         .iter()
@@ -152,7 +160,9 @@ pub async fn update(
     let (queue, id) = (path.0.clone(), path.1.clone());
     let name = queue_name(&queue)?;
     let raw = body::read(&req, payload, CLAIM_BODY_LIMIT, too_large).await?;
-    let (ttl, grace) = ttl_and_grace(body::parse_json(&raw)?)?;
+    // Unlike create, an update needs a body (Zaqar deserializes it
+    // unconditionally); `{}` means the defaults.
+    let (ttl, grace) = ttl_and_grace(Some(body::require_json(&req, &raw)?))?;
     check_ttl(ttl)?;
     let grace = grace.max(0);
     let now = state.now();
@@ -161,7 +171,7 @@ pub async fn update(
         .await?
         .is_none()
     {
-        return Err(ApiError::not_found(format!("Claim {id} does not exist.")));
+        return Err(claim_not_found(&id, &name, &ctx));
     }
     let expires_at = now + ttl * 1000;
     store::messages::extend_claim(&txn, &id, expires_at, expires_at + grace * 1000, now).await?;

@@ -62,7 +62,7 @@ pub async fn post(
         .map(|n| n.min(MAX_MESSAGES_POST_SIZE))
         .unwrap_or(MAX_MESSAGES_POST_SIZE);
     let raw = body::read(&req, payload, max_size as usize, post_too_large(max_size)).await?;
-    let doc = body::parse_json(&raw)?.unwrap_or(Value::Null);
+    let doc = body::require_json(&req, &raw)?;
     let default_ttl = metadata
         .get("_default_message_ttl")
         .and_then(Value::as_i64)
@@ -136,7 +136,12 @@ fn parse_batch(
             return Err(ApiError::bad_body("Document type not supported."));
         };
         let ttl = body::int_field(&item, "ttl")?.unwrap_or(default_ttl);
-        let delay = body::int_field(&item, "delay")?;
+        // Zaqar drops `delay` unread on queues without a default delay.
+        let delay = if delay_enabled {
+            body::int_field(&item, "delay")?
+        } else {
+            None
+        };
         let body = item
             .remove("body")
             .ok_or_else(|| ApiError::bad_body("Missing \"body\" field."))?;
@@ -148,7 +153,7 @@ fn parse_batch(
         if let Some(d) = delay {
             if !(0..=MAX_MESSAGE_DELAY).contains(&d) {
                 return Err(ApiError::invalid(format!(
-                    "The delay for a message may not exceed {MAX_MESSAGE_DELAY} seconds, and must be at least 0 seconds long."
+                    "The Delay TTL for a message may not exceed {MAX_MESSAGE_DELAY} seconds,and must be at least 0 seconds long."
                 )));
             }
         }
@@ -219,13 +224,18 @@ async fn get_many(
 ) -> ApiResult<HttpResponse> {
     if ids.len() as i64 > MAX_PER_PAGE {
         return Err(ApiError::invalid(format!(
-            "No more than {MAX_PER_PAGE} messages can be retrieved at once."
+            "Limit must be at least 1 and may not be greater than {MAX_PER_PAGE}."
         )));
     }
     let now = state.now();
     let rows = store::messages::get_many(&state.db, &ctx.project, name, ids, now).await?;
     if rows.is_empty() {
-        return Err(ApiError::plain_not_found());
+        let listed: Vec<String> = ids.iter().map(|id| format!("'{id}'")).collect();
+        return Err(ApiError::not_found(format!(
+            "No messages with IDs: [{}] found in the queue {name} for project {}.",
+            listed.join(", "),
+            ctx.project.as_str()
+        )));
     }
     let messages: Vec<Value> = rows.iter().map(|m| format_message(name, m, now)).collect();
     Ok(HttpResponse::Ok().json(json!({"messages": messages})))
@@ -241,7 +251,12 @@ pub async fn get(
     let now = state.now();
     let row = store::messages::get(&state.db, &ctx.project, &name, &id, now)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("Message {id} does not exist.")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Message {id} does not exist in queue {name} for project {}",
+                ctx.project.as_str()
+            ))
+        })?;
     Ok(HttpResponse::Ok().json(format_message(&name, &row, now)))
 }
 
@@ -263,7 +278,8 @@ pub async fn delete(
             .await?
             .is_none()
         {
-            return Err(ApiError::invalid(
+            return Err(ApiError::bad_request(
+                "Unable to delete",
                 "The specified claim does not exist or has expired.",
             ));
         }
@@ -285,7 +301,8 @@ pub async fn delete(
             ))
         }
         (None, Some(_)) => {
-            return Err(ApiError::invalid(
+            return Err(ApiError::bad_request(
+                "Unable to delete",
                 "A claim was specified, but the message is not currently claimed.",
             ))
         }
@@ -309,7 +326,7 @@ pub async fn delete_many(
     let pop = params.int("pop")?;
     match (ids, pop) {
         (None, None) => Err(ApiError::invalid(
-            "ids parameter or pop parameter is required",
+            "The request should have either \"ids\" or \"pop\" parameter in the request, to be able to delete.",
         )),
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "pop and id params cannot be present together in the delete request.",
@@ -317,7 +334,7 @@ pub async fn delete_many(
         (Some(ids), None) => {
             if ids.len() as i64 > MAX_PER_PAGE {
                 return Err(ApiError::invalid(format!(
-                    "No more than {MAX_PER_PAGE} messages can be deleted at once."
+                    "ids parameter should have at least 1 and not greater than {MAX_PER_PAGE} values."
                 )));
             }
             store::messages::delete_by_ids(&state.db, &ctx.project, &name, ids).await?;

@@ -10,6 +10,7 @@ pub mod messages;
 pub mod misc;
 pub mod pages;
 pub mod params;
+mod queue_patch;
 pub mod queues;
 mod routes;
 pub mod share;

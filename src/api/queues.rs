@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use super::body;
 use super::context::{queue_name, RequestContext};
 use super::params::Params;
+use super::queue_patch::{self, JSON_PATCH_TYPE};
 use super::state::AppState;
 use crate::clock::iso8601;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_QUEUE_METADATA};
@@ -13,12 +14,12 @@ use crate::domain::queue_metadata;
 use crate::error::{ApiError, ApiResult};
 use crate::store;
 
-pub const JSON_PATCH_TYPE: &str = "application/openstack-messaging-v2.0-json-patch";
+fn metadata_too_large_text() -> String {
+    format!("Queue metadata is too large. Max size: {MAX_QUEUE_METADATA}")
+}
 
 fn metadata_too_large() -> ApiError {
-    ApiError::invalid(format!(
-        "Queue metadata is too large. Max size: {MAX_QUEUE_METADATA}"
-    ))
+    ApiError::invalid(metadata_too_large_text())
 }
 
 #[tracing::instrument(skip_all, fields(queue = %path))]
@@ -77,34 +78,39 @@ pub async fn patch(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let name = queue_name(&path)?;
+    // Zaqar checks the declared size first, then wants exactly this media
+    // type (no parameters), then a body.
+    let too_large = || ApiError::bad_body(metadata_too_large_text());
+    if body::content_length(&req).unwrap_or(0) > MAX_QUEUE_METADATA {
+        return Err(too_large());
+    }
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if content_type.split(';').next().unwrap_or("").trim() != JSON_PATCH_TYPE {
+    if content_type != JSON_PATCH_TYPE {
         return Err(ApiError::unsupported_media_type(format!(
             "Accepted media type for PATCH: {JSON_PATCH_TYPE}."
         )));
     }
-    let raw = body::read(
-        &req,
-        payload,
-        MAX_QUEUE_METADATA as usize,
-        metadata_too_large,
-    )
-    .await?;
+    let raw = body::read(&req, payload, MAX_QUEUE_METADATA as usize, too_large).await?;
     let changes = body::parse_json(&raw)?
         .ok_or_else(|| ApiError::bad_body("PATCH body could not be empty for update."))?;
-    let changes = parse_patch(changes).map_err(ApiError::bad_body)?;
+    let changes = queue_patch::parse(changes)?;
 
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
     let queue = store::queues::get(&txn, &ctx.project, &name)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("Queue {name} does not exist.")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Queue {name} does not exist for project {}",
+                ctx.project.as_str()
+            ))
+        })?;
     let mut metadata = store::queues::parse_metadata(&queue.metadata);
     for change in changes {
-        apply_change(&mut metadata, change)?;
+        queue_patch::apply(&mut metadata, change)?;
     }
     queue_metadata::validate(&metadata).map_err(ApiError::bad_body)?;
     if serde_json::to_vec(&metadata)
@@ -112,93 +118,12 @@ pub async fn patch(
         .unwrap_or(0)
         > MAX_QUEUE_METADATA
     {
-        return Err(metadata_too_large());
+        return Err(too_large());
     }
     store::queues::set_metadata(&txn, queue.id, &metadata).await?;
     txn.commit().await?;
     state.metadata.invalidate(&ctx.project, &name);
     Ok(HttpResponse::Ok().json(queue_metadata::with_defaults(&metadata)))
-}
-
-#[derive(Debug)]
-enum PatchOp {
-    Add(String, Value),
-    Replace(String, Value),
-    Remove(String),
-}
-
-/// Validates a json-patch document as Zaqar's `queue_patching` does.
-fn parse_patch(doc: Value) -> Result<Vec<PatchOp>, String> {
-    let Value::Array(items) = doc else {
-        return Err("Request body must be a JSON array of operation objects.".into());
-    };
-    let mut ops = Vec::with_capacity(items.len());
-    for item in items {
-        let Value::Object(mut change) = item else {
-            return Err("Operations must be JSON objects.".into());
-        };
-        let op = change
-            .get("op")
-            .and_then(Value::as_str)
-            .ok_or("Missing op field.")?
-            .to_string();
-        if !matches!(op.as_str(), "add" | "replace" | "remove") {
-            return Err(format!("Invalid operation: `{op}`."));
-        }
-        let path = change
-            .get("path")
-            .and_then(Value::as_str)
-            .ok_or("Missing path field.")?;
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        if !path.starts_with('/')
-            || segments.len() != 2
-            || segments[0] != "metadata"
-            || segments[1].is_empty()
-        {
-            return Err(format!(
-                "Invalid JSON pointer for this resource: '{path}, e.g. /metadata/key'"
-            ));
-        }
-        let key = segments[1].replace("~1", "/").replace("~0", "~");
-        ops.push(match op.as_str() {
-            "remove" => PatchOp::Remove(key),
-            _ => {
-                let value = change
-                    .remove("value")
-                    .ok_or_else(|| format!("Missing value field for {op}."))?;
-                if op == "add" {
-                    PatchOp::Add(key, value)
-                } else {
-                    PatchOp::Replace(key, value)
-                }
-            }
-        });
-    }
-    Ok(ops)
-}
-
-fn apply_change(metadata: &mut Map<String, Value>, change: PatchOp) -> ApiResult<()> {
-    match change {
-        PatchOp::Add(key, value) => {
-            metadata.insert(key, value);
-        }
-        PatchOp::Replace(key, value) => {
-            if !metadata.contains_key(&key) && !queue_metadata::is_reserved(&key) {
-                return Err(ApiError::conflict(format!(
-                    "Can't replace non-existent object {key}."
-                )));
-            }
-            metadata.insert(key, value);
-        }
-        PatchOp::Remove(key) => {
-            if metadata.remove(&key).is_none() && !queue_metadata::is_reserved(&key) {
-                return Err(ApiError::conflict(format!(
-                    "Can't remove non-existent object {key}."
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[tracing::instrument(skip_all, fields(queue = %path))]
@@ -225,7 +150,16 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let params = Params::parse(req.query_string());
-    let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    // The queue list words its limit error differently from the others.
+    let limit = match params.int("limit")? {
+        None => DEFAULT_PER_PAGE,
+        Some(n) if (1..=MAX_PER_PAGE).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::invalid(format!(
+                "Limit must be at least 1 and no greater than {MAX_PER_PAGE}."
+            )))
+        }
+    };
     let detailed = params.bool("detailed")?.unwrap_or(false);
     let with_count = params.bool("with_count")?.unwrap_or(false);
     let name = params.str("name");
@@ -335,6 +269,26 @@ pub async fn stats(
 
 const PURGEABLE: [&str; 2] = ["messages", "subscriptions"];
 
+/// Zaqar's `queue_purging`: the key must be there and name a subset of the
+/// purgeable types (an empty list purges nothing).
+fn purge_types(doc: &Value) -> ApiResult<Vec<String>> {
+    let Some(list) = doc.get("resource_types") else {
+        return Err(ApiError::invalid(
+            "Post body must contain key \"resource_types\".",
+        ));
+    };
+    let not_subset =
+        || ApiError::invalid("Resource types must be a sub set of {'messages', 'subscriptions'}.");
+    list.as_array()
+        .ok_or_else(not_subset)?
+        .iter()
+        .map(|t| match t.as_str() {
+            Some(s) if PURGEABLE.contains(&s) => Ok(s.to_string()),
+            _ => Err(not_subset()),
+        })
+        .collect()
+}
+
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn purge(
     state: web::Data<AppState>,
@@ -351,31 +305,9 @@ pub async fn purge(
         metadata_too_large,
     )
     .await?;
-    let types: Vec<String> = match body::parse_json(&raw)? {
+    let types = match body::parse_json(&raw)? {
         None => PURGEABLE.iter().map(|s| s.to_string()).collect(),
-        Some(v) => {
-            let doc = body::expect_object(v)?;
-            let list = doc
-                .get("resource_types")
-                .and_then(Value::as_array)
-                .ok_or_else(|| {
-                    ApiError::invalid(format!(
-                        "Resource types must be a sub set of {PURGEABLE:?}."
-                    ))
-                })?;
-            let mut types = Vec::new();
-            for t in list {
-                match t.as_str() {
-                    Some(s) if PURGEABLE.contains(&s) => types.push(s.to_string()),
-                    _ => {
-                        return Err(ApiError::invalid(format!(
-                            "Resource types must be a sub set of {PURGEABLE:?}."
-                        )))
-                    }
-                }
-            }
-            types
-        }
+        Some(doc) => purge_types(&doc)?,
     };
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
     if types.iter().any(|t| t == "messages") {

@@ -1,14 +1,49 @@
 //! The route table. Each resource lists its methods; any other method gets
-//! 405 with `Allow`, as falcon answers.
+//! 405 with `Allow`, as falcon answers, and OPTIONS gets 200 with `Allow`.
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::context::{check_content_negotiation, queue_name, RequestContext};
 use super::{claims, deliveries, links, messages, misc, queues, share, subscriptions};
 use crate::error::ApiError;
 
-fn not_allowed(
+type Refusal = std::future::Ready<Result<HttpResponse, ApiError>>;
+
+/// A Zaqar resource's answer to a method it does not serve. Falcon runs
+/// Zaqar's before-hooks for every routed request, so a missing `Client-ID`
+/// or a bad queue name is reported before the 405.
+fn not_allowed(allow: &'static str) -> impl Fn(HttpRequest) -> Refusal + Clone {
+    move |req: HttpRequest| std::future::ready(refuse_method(&req, allow, true))
+}
+
+/// The same for the routes that take no Zaqar headers (the unsubscribe
+/// link a browser opens, `/metrics`).
+fn plain_not_allowed(allow: &'static str) -> impl Fn(HttpRequest) -> Refusal + Clone {
+    move |req: HttpRequest| std::future::ready(refuse_method(&req, allow, false))
+}
+
+fn refuse_method(
+    req: &HttpRequest,
     allow: &'static str,
-) -> impl Fn() -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone {
-    move || std::future::ready(Err(ApiError::MethodNotAllowed { allow }))
+    zaqar_hooks: bool,
+) -> Result<HttpResponse, ApiError> {
+    // Falcon's default OPTIONS responder: 200, the allowed methods, no body.
+    if req.method() == Method::OPTIONS {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ALLOW, allow))
+            .finish());
+    }
+    if zaqar_hooks {
+        if req.path() == "/" {
+            check_content_negotiation(req)?;
+        } else {
+            RequestContext::from_http(req)?;
+            if let Some(raw) = req.match_info().get("queue") {
+                queue_name(raw)?;
+            }
+        }
+    }
+    Err(ApiError::MethodNotAllowed { allow })
 }
 
 async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -89,7 +124,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/v2/queues/{queue}/subscriptions/{subscription_id}/unsubscribe")
             .route(web::get().to(links::show_unsubscribe))
             .route(web::post().to(links::do_unsubscribe))
-            .default_service(web::to(not_allowed("GET, POST"))),
+            .default_service(web::to(plain_not_allowed("GET, POST"))),
     )
     .service(
         web::resource("/v2/queues/{queue}/messages")
@@ -131,7 +166,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/metrics")
             .route(web::get().to(deliveries::metrics))
-            .default_service(web::to(not_allowed("GET"))),
+            .default_service(web::to(plain_not_allowed("GET"))),
     )
     .default_service(web::to(unknown_route));
 }

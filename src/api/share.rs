@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::body;
 use super::context::{queue_name, RequestContext};
 use super::state::AppState;
-use crate::domain::signed_url;
+use crate::domain::{iso_time, signed_url};
 use crate::error::{ApiError, ApiResult};
 
 const RESOURCES: [&str; 3] = ["messages", "subscriptions", "claims"];
@@ -31,6 +31,44 @@ fn string_list(doc: &serde_json::Map<String, Value>, key: &str) -> ApiResult<Opt
     }
 }
 
+/// How Zaqar words a set of names in its errors: `{'a', 'b'}`.
+fn python_set(items: &[&String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
+    format!("{{{}}}", quoted.join(", "))
+}
+
+/// `expires` as Zaqar's `create_signed_url` takes it: absent means a day
+/// from now; any ISO 8601 time in the future, normalised to UTC.
+fn expires(value: Option<&Value>, now: i64) -> ApiResult<String> {
+    let not_integer = |n: &dyn std::fmt::Display| {
+        ApiError::invalid(format!(
+            "`expires` should be date format, for example 2016-01-01T00:00:00, not integer value: {n}"
+        ))
+    };
+    let at = match value {
+        None | Some(Value::Null) => return Ok(signed_url::format_expires(now + DEFAULT_EXPIRY_MS)),
+        Some(Value::Number(n)) => return Err(not_integer(n)),
+        Some(Value::String(s)) => {
+            if let Ok(n) = s.trim().parse::<i64>() {
+                return Err(not_integer(&n));
+            }
+            iso_time::parse_iso8601(s)
+                .ok_or_else(|| ApiError::invalid(format!("Unable to parse date string '{s}'")))?
+        }
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "Unable to parse date string '{other}'"
+            )))
+        }
+    };
+    if at <= now {
+        return Err(ApiError::invalid(
+            "`expires` is lower than the current time",
+        ));
+    }
+    Ok(signed_url::format_expires(at))
+}
+
 pub async fn share(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -43,25 +81,33 @@ pub async fn share(
         ApiError::invalid("Request body is too large.")
     })
     .await?;
-    let doc = match body::parse_json(&raw)? {
-        None => serde_json::Map::new(),
-        Some(v) => body::expect_object(v)?,
-    };
-    if let Some(key) = doc
+    let doc = body::expect_object(body::require_json(&req, &raw)?)?;
+    let unknown: Vec<&String> = doc
         .keys()
-        .find(|k| !matches!(k.as_str(), "paths" | "methods" | "expires"))
-    {
-        return Err(ApiError::invalid(format!("Invalid key: {key}.")));
+        .filter(|k| !matches!(k.as_str(), "paths" | "methods" | "expires"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "Unknown keys: {}",
+            python_set(&unknown)
+        )));
     }
-    let mut paths = Vec::new();
-    for p in string_list(&doc, "paths")?.unwrap_or_else(|| vec!["messages".into()]) {
-        if !RESOURCES.contains(&p.as_str()) {
-            return Err(ApiError::invalid(format!(
-                "Invalid paths: must be a subset of {RESOURCES:?}."
-            )));
-        }
-        paths.push(format!("/v2/queues/{queue}/{p}"));
+    let requested = string_list(&doc, "paths")?.filter(|p| !p.is_empty());
+    let requested = requested.unwrap_or_else(|| vec!["messages".into()]);
+    let invalid: Vec<&String> = requested
+        .iter()
+        .filter(|p| !RESOURCES.contains(&p.as_str()))
+        .collect();
+    if !invalid.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "Invalid paths: {}",
+            python_set(&invalid)
+        )));
     }
+    let mut paths: Vec<String> = requested
+        .iter()
+        .map(|p| format!("/v2/queues/{queue}/{p}"))
+        .collect();
     let mut methods = string_list(&doc, "methods")?.unwrap_or_else(|| vec!["GET".into()]);
     for m in &methods {
         if !METHODS.contains(&m.as_str()) {
@@ -71,23 +117,7 @@ pub async fn share(
         }
     }
     let now = state.now();
-    let expires = match doc.get("expires") {
-        None | Some(Value::Null) => signed_url::format_expires(now + DEFAULT_EXPIRY_MS),
-        Some(Value::String(s)) => match signed_url::parse_expires(s) {
-            Some(at) if at > now => s.clone(),
-            Some(_) => return Err(ApiError::invalid("Expiration date must be in the future.")),
-            None => {
-                return Err(ApiError::invalid(
-                    "Expiration must be formatted as %Y-%m-%dT%H:%M:%S.",
-                ))
-            }
-        },
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "Expiration must be formatted as %Y-%m-%dT%H:%M:%S.",
-            ))
-        }
-    };
+    let expires = expires(doc.get("expires"), now)?;
     paths.sort();
     methods.sort();
     let project = ctx.project.as_str();

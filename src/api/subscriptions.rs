@@ -178,14 +178,34 @@ pub async fn patch(
     let raw = body::read(&req, payload, MAX_SUBSCRIPTION_BODY, too_large).await?;
     let doc = match body::parse_json(&raw)? {
         None => serde_json::Map::new(),
-        Some(v) => body::expect_object(v)?,
+        Some(Value::Object(map)) => map,
+        Some(Value::Array(items)) if items.is_empty() => serde_json::Map::new(),
+        Some(_) => return Err(ApiError::invalid("Subscriptions must be a dict.")),
     };
     let patch = SubscriptionPatch::from_json(&doc)
         .map_err(ApiError::invalid)?
         .ok_or_else(|| ApiError::invalid("No subscription to create."))?;
+    // Zaqar's storage refuses an update that names none of the fields (an
+    // unknown key alone, or only nulls) rather than answering 204 for it.
+    let names_a_field = ["subscriber", "ttl", "options"]
+        .iter()
+        .any(|k| doc.get(*k).is_some_and(|v| !v.is_null()));
+    if !names_a_field {
+        return Err(ApiError::bad_request(
+            "Unable to update subscription",
+            format!("Subscription {id} could not be updated."),
+        ));
+    }
     service::update(&state, &ctx.project, &queue, &id, patch)
         .await
-        .map_err(|e| service_error(e, &id))?;
+        .map_err(|e| match e {
+            // The storage layer's wording, which has a space the create
+            // handler's lacks.
+            SubscriptionError::Conflict => ApiError::conflict(
+                "Such subscription already exists. Subscriptions are unique by project + queue + subscriber URI.",
+            ),
+            other => service_error(other, &id),
+        })?;
     Ok(HttpResponse::NoContent()
         .insert_header((header::LOCATION, req.path().to_string()))
         .finish())

@@ -22,7 +22,7 @@ use tokio::sync::{Notify, Semaphore};
 use super::job::{kind_of, outcome_of, Deliver, Handled, Job};
 use super::metrics::Metrics;
 use crate::clock::SharedClock;
-use crate::store::delivery_outcomes::{self, Next, Outcome};
+use crate::store::delivery_outcomes::{self, Outcome};
 use crate::store::entities::delivery;
 use crate::store::group_commit::{Committer, GroupCommit, Shape};
 use crate::store::{delivery_leases, fanouts};
@@ -402,14 +402,8 @@ impl<D: Deliver> Dispatcher<D> {
             } => {
                 self.metrics
                     .record_attempt(channel, o.outcome_label(), o.duration);
-                // Successes at debug: at thousands a second an info line
-                // each would cost more than the attempt; failures stay.
                 if let Outcome::Attempted { next, .. } = &outcome {
-                    if *next == Next::Delivered {
-                        tracing::debug!(channel, outcome = o.outcome_label(), code = ?o.code, "delivery attempt");
-                    } else {
-                        tracing::info!(channel, outcome = o.outcome_label(), code = ?o.code, next = ?next, "delivery attempt");
-                    }
+                    super::attempt_log::log_attempt(channel, o, next, now);
                 }
             }
         }

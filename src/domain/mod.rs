@@ -2,6 +2,7 @@
 //! so an invalid queue name or project cannot reach the store.
 mod client_id;
 pub mod email_address;
+pub mod iso_time;
 pub mod limits;
 mod project;
 pub mod queue_metadata;

@@ -84,7 +84,7 @@ pub fn validate(meta: &Map<String, Value>) -> Result<(), String> {
         "_max_messages_post_size",
         1,
         MAX_MESSAGES_POST_SIZE,
-        &format!("_max_messages_post_size can not exceed {MAX_MESSAGES_POST_SIZE}, and must be at least greater than 0."),
+        &format!("_max_messages_post_size can not exceed {MAX_MESSAGES_POST_SIZE},  and must be at least greater than 0."),
     )?;
     check_int_range(
         meta,

@@ -42,14 +42,12 @@ pub fn validate(policy: &Value) -> Result<(), String> {
             }
         }
     }
-    if let Some(f) = map.get("retry_backoff_function") {
-        let ok = f.is_null()
-            || f.as_str()
-                .map(|s| BACKOFF_FUNCTIONS.contains(&s))
-                .unwrap_or(false);
-        if !ok {
-            return Err("retry_backoff_function only supports linear, arithmetic, exponential and geometric.".into());
-        }
+    // Zaqar only checks a truthy name: "" and null mean the default.
+    match map.get("retry_backoff_function") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(f)) if f.is_empty() || BACKOFF_FUNCTIONS.contains(&f.as_str()) => {}
+        Some(Value::String(_)) => return Err("invalid retry_backoff_function.".into()),
+        Some(_) => return Err("retry_backoff_function must be a string.".into()),
     }
     if let Some(v) = map.get("ignore_subscription_override") {
         if !v.is_null() && !v.is_boolean() {

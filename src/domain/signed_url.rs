@@ -79,7 +79,7 @@ pub fn parse_expires(raw: &str) -> Option<i64> {
 }
 
 /// Howard Hinnant's civil-to-days algorithm (inverse of clock's).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

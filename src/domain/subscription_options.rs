@@ -5,12 +5,12 @@
 //!
 //! Precedence (documented for operators): a `subject`, `cc` or `bcc` in the
 //! `mailto:` URI wins over the same key here; options are the defaults.
-use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::email_address::EmailAddress;
 use super::retry_policy;
 use super::subscriber::has_header_breaker;
+use crate::drivers::webhook::parse_secret;
 
 pub const NOT_A_DICT: &str = "Options must be a dict.";
 
@@ -119,18 +119,11 @@ pub fn validate(options: Option<&Value>) -> Result<Map<String, Value>, String> {
         }
     }
     if let Some(v) = map.get("signing_secret") {
-        let ok = v
+        // The same check the signer runs: a secret accepted here must sign.
+        let secret = v
             .as_str()
-            .and_then(|s| s.strip_prefix("whsec_"))
-            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-            .map(|bytes| bytes.len() >= 16)
-            .unwrap_or(false);
-        if !ok {
-            return Err(
-                "Option signing_secret must be \"whsec_\" followed by base64 of at least 16 bytes."
-                    .into(),
-            );
-        }
+            .ok_or("Option signing_secret must be a string.")?;
+        parse_secret(secret).map_err(|e| format!("Option {e}"))?;
     }
     Ok(map.clone())
 }
@@ -184,6 +177,11 @@ mod tests {
             ),
             (json!({"post_data": {}}), "post_data"),
             (json!({"signing_secret": "abc"}), "signing_secret"),
+            // 16 key bytes: base64 but shorter than the signer's 24.
+            (
+                json!({"signing_secret": "whsec_AAAAAAAAAAAAAAAAAAAAAA=="}),
+                "between 24 and 64 bytes",
+            ),
             (
                 json!({"_retry_policy": {"retry_backoff_function": "cubic"}}),
                 "retry_backoff_function",

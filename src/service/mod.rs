@@ -7,3 +7,4 @@ pub mod message_posts;
 pub mod secret;
 pub mod subscriptions;
 pub mod tokens;
+pub mod webhook_reach;

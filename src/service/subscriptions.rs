@@ -13,7 +13,7 @@
 //!   again) and a fresh confirmation, rate limited as above.
 use sea_orm::{DbErr, TransactionTrait};
 
-use super::confirmation;
+use super::{confirmation, webhook_reach};
 use crate::api::AppState;
 use crate::domain::subscription::{NewSubscription, Status, SubscriptionPatch};
 use crate::domain::{ProjectId, QueueName};
@@ -86,6 +86,11 @@ pub async fn create(
                 };
                 txn.commit().await?;
                 tracing::info!(subscription_id = %row.id, subscriber = %new.subscriber.parsed.masked(), status = status.as_str(), "subscription created");
+                webhook_reach::warn_if_refused(
+                    &row.id,
+                    &new.subscriber.parsed,
+                    &state.settings.webhook_allow_nets,
+                );
                 return Ok(Created {
                     id: row.id,
                     confirm_url,
@@ -143,7 +148,9 @@ pub async fn update(
         .await?
         .ok_or(SubscriptionError::NotFound)?;
     let mut needs_confirmation = false;
+    let mut new_subscriber = None;
     if let Some(subscriber) = patch.subscriber.filter(|s| s.raw != row.subscriber) {
+        new_subscriber = Some(subscriber.parsed.clone());
         if let Some(other) =
             store::subscriptions::find_by_subscriber(&txn, project, queue, &subscriber.raw).await?
         {
@@ -173,6 +180,9 @@ pub async fn update(
         confirmation::send(&txn, state, &row, now).await?;
     }
     txn.commit().await?;
+    if let Some(parsed) = new_subscriber {
+        webhook_reach::warn_if_refused(id, &parsed, &state.settings.webhook_allow_nets);
+    }
     Ok(())
 }
 

@@ -142,7 +142,14 @@ fn cases() -> Vec<Case> {
         // Malformed JSON and document types
         post_messages(Some("{\"messages\": [".into())).expect(400, BODY, "could not be parsed"),
         put_queue(json!([1, 2])).expect(400, BODY, "Document type not supported."),
-        put_queue(json!("meta")).expect(400, BODY, "Document type not supported."),
+        // Zaqar's read_json takes only an object or an array as a document.
+        put_queue(json!("meta")).expect(400, BODY, "Request body could not be parsed."),
+        case(Method::PUT, "/v2/queues/q", Some("null".into())).expect(
+            400,
+            BODY,
+            "Request body could not be parsed.",
+        ),
+        post_messages(Some("5".into())).expect(400, BODY, "Request body could not be parsed."),
         case(Method::PUT, "/v2/queues/q", Some("{not json".into())).expect(
             400,
             BODY,
@@ -161,7 +168,7 @@ fn cases() -> Vec<Case> {
         ),
         post_messages(body(json!({"messages": []}))).expect(400, API, ""),
         post_messages(body(json!({"nothing": []}))).expect(400, API, "No messages were found"),
-        post_messages(None).expect(400, API, "No messages were found"),
+        post_messages(None).expect(400, BODY, ""),
         post_messages(body(json!({"messages": [{"ttl": 60}]}))).expect(
             400,
             BODY,
@@ -227,7 +234,11 @@ fn cases() -> Vec<Case> {
             ),
             None,
         )
-        .expect(400, API, ""),
+        .expect(
+            400,
+            API,
+            "ids parameter should have at least 1 and not greater than 20 values.",
+        ),
         // Queue metadata
         case(Method::PUT, "/v2/queues/q", Some(big_meta)).expect(400, API, "too large"),
         put_queue(json!({"_default_message_ttl": 59})).expect(400, API, ""),
@@ -244,6 +255,123 @@ fn cases() -> Vec<Case> {
         put_queue(json!({"_retry_policy": {"retry_backoff_function": "cubic"}}))
             .expect(400, API, ""),
         put_queue(json!({"_retry_policy": "fast"})).expect(400, API, ""),
+        put_queue(json!({"_retry_policy": {"retry_backoff_function": "cubic"}})).expect(
+            400,
+            API,
+            "invalid retry_backoff_function.",
+        ),
+        put_queue(json!({"_retry_policy": {"retry_backoff_function": 3}})).expect(
+            400,
+            API,
+            "retry_backoff_function must be a string.",
+        ),
+        // Purge
+        case(Method::POST, "/v2/queues/q/purge", body(json!({}))).expect(
+            400,
+            API,
+            "Post body must contain key \"resource_types\".",
+        ),
+        case(Method::POST, "/v2/queues/q/purge", body(json!(["messages"]))).expect(
+            400,
+            API,
+            "Post body must contain key",
+        ),
+        case(
+            Method::POST,
+            "/v2/queues/q/purge",
+            body(json!({"resource_types": ["claims"]})),
+        )
+        .expect(
+            400,
+            API,
+            "Resource types must be a sub set of {'messages', 'subscriptions'}.",
+        ),
+        // Share
+        case(Method::POST, "/v2/queues/q/share", None).expect(400, BODY, ""),
+        case(Method::POST, "/v2/queues/q/share", body(json!({"foo": 1})))
+            .expect(400, API, "Unknown keys: {'foo'}"),
+        case(
+            Method::POST,
+            "/v2/queues/q/share",
+            body(json!({"paths": ["queues"]})),
+        )
+        .expect(400, API, "Invalid paths: {'queues'}"),
+        case(
+            Method::POST,
+            "/v2/queues/q/share",
+            body(json!({"expires": "2000-01-01T00:00:00"})),
+        )
+        .expect(400, API, "`expires` is lower than the current time"),
+        case(
+            Method::POST,
+            "/v2/queues/q/share",
+            body(json!({"expires": "12345"})),
+        )
+        .expect(400, API, "not integer value: 12345"),
+        case(
+            Method::POST,
+            "/v2/queues/q/share",
+            body(json!({"expires": "soon"})),
+        )
+        .expect(400, API, "Unable to parse date string 'soon'"),
+        // Messages by id, and deleting them
+        get("/v2/queues/q/messages?ids=0123456789abcdef01234567").expect(
+            404,
+            "Not found",
+            "No messages with IDs: ['0123456789abcdef01234567'] found in the queue q for project test-project.",
+        ),
+        get("/v2/queues/q/messages/0123456789abcdef01234567").expect(
+            404,
+            "Not found",
+            "Message 0123456789abcdef01234567 does not exist in queue q for project test-project",
+        ),
+        case(
+            Method::DELETE,
+            "/v2/queues/q/messages/0123456789abcdef01234567?claim_id=nope",
+            None,
+        )
+        .expect(400, "Unable to delete", "The specified claim does not exist"),
+        // Claims
+        get("/v2/queues/q/claims/0123456789abcdef01234567").expect(
+            404,
+            "Not found",
+            "Claim 0123456789abcdef01234567 does not exist in queue q for project test-project",
+        ),
+        case(
+            Method::PATCH,
+            "/v2/queues/q/claims/0123456789abcdef01234567",
+            None,
+        )
+        .expect(400, BODY, ""),
+        // Subscription PATCH
+        case(
+            Method::PATCH,
+            "/v2/queues/q/subscriptions/0123456789abcdef01234567",
+            body(json!([1])),
+        )
+        .expect(400, API, "Subscriptions must be a dict."),
+        case(
+            Method::PATCH,
+            "/v2/queues/q/subscriptions/0123456789abcdef01234567",
+            body(json!({"foo": 1})),
+        )
+        .expect(
+            400,
+            "Unable to update subscription",
+            "Subscription 0123456789abcdef01234567 could not be updated.",
+        ),
+        case(
+            Method::PATCH,
+            "/v2/queues/q/subscriptions/0123456789abcdef01234567",
+            body(json!({"ttl": null})),
+        )
+        .expect(400, "Unable to update subscription", ""),
+        // A method the resource does not serve still meets the header hooks
+        // first (falcon runs them before its 405 responder).
+        case(Method::POST, "/v2/queues", None)
+            .header("Client-ID", None)
+            .expect(400, "Missing header value", ""),
+        case(Method::POST, "/v2/queues/bad*name", None).expect(400, QUEUE_ID, ""),
         // PATCH (Zaqar answers its validation failures with "Invalid request body")
         patch(body(
             json!([{"op": "move", "path": "/metadata/k", "value": 1}]),
@@ -261,8 +389,41 @@ fn cases() -> Vec<Case> {
         patch(body(json!([{"op": "add", "path": "/meta/k", "value": 1}]))).expect(
             400,
             BODY,
-            "JSON pointer",
+            "The root of path must be metadata, e.g /metadata/key.",
         ),
+        patch(body(json!([{"op": "remove", "path": "/meta/k"}]))).expect(
+            400,
+            BODY,
+            "The root of path must be metadata",
+        ),
+        patch(body(json!([{"op": "add", "path": "metadata/k", "value": 1}]))).expect(
+            400,
+            BODY,
+            "Pointer `metadata/k` does not start with \"/\".",
+        ),
+        patch(body(json!([{"op": "add", "path": "/metadata/", "value": 1}]))).expect(
+            400,
+            BODY,
+            "Pointer `/metadata/` end with \"/\".",
+        ),
+        patch(body(json!([{"op": 7, "path": "/metadata/k", "value": 1}]))).expect(
+            400,
+            BODY,
+            "Invalid operation: `7`. It must be one of the following: add, remove, replace.",
+        ),
+        patch(body(json!([{"op": "add", "path": "/metadata/k"}]))).expect(
+            400,
+            BODY,
+            "Operation \"add\" requires a member named \"value\".",
+        ),
+        patch(body(json!([{"op": "add", "path": "/metadata/k", "value": 1}])))
+            .header("Content-Type", Some("application/openstack-messaging-v2.0-json-patch; charset=utf-8"))
+            .expect(415, "415 Unsupported Media Type", "Accepted media type for PATCH"),
+        patch(Some(format!(
+            "[{{\"op\": \"add\", \"path\": \"/metadata/k\", \"value\": \"{}\"}}]",
+            "x".repeat(65_536)
+        )))
+        .expect(400, BODY, "Queue metadata is too large."),
         patch(body(json!([{"op": "add", "path": "/metadata/k"}]))).expect(400, BODY, "value"),
         patch(body(json!([{"path": "/metadata/k", "value": 1}]))).expect(400, BODY, "op"),
         patch(body(
@@ -286,7 +447,11 @@ fn cases() -> Vec<Case> {
         get("/v2/queues?detailed=maybe").expect(400, PARAM, "detailed"),
         get("/v2/queues?with_count=2").expect(400, PARAM, "with_count"),
         get("/v2/queues?limit=abc").expect(400, PARAM, "limit"),
-        get("/v2/queues?limit=21").expect(400, API, "Limit"),
+        get("/v2/queues?limit=21").expect(
+            400,
+            API,
+            "Limit must be at least 1 and no greater than 20.",
+        ),
         get("/v2/queues?limit=0").expect(400, API, "Limit"),
         get("/v2/queues/q/messages?echo=perhaps").expect(400, PARAM, "echo"),
         get("/v2/queues/q/messages?include_claimed=x").expect(400, PARAM, "include_claimed"),
@@ -295,7 +460,11 @@ fn cases() -> Vec<Case> {
         case(Method::DELETE, "/v2/queues/q/messages?pop=x", None).expect(400, PARAM, "pop"),
         case(Method::DELETE, "/v2/queues/q/messages?pop=0", None).expect(400, API, ""),
         case(Method::DELETE, "/v2/queues/q/messages?pop=21", None).expect(400, API, ""),
-        case(Method::DELETE, "/v2/queues/q/messages", None).expect(400, API, ""),
+        case(Method::DELETE, "/v2/queues/q/messages", None).expect(
+            400,
+            API,
+            "The request should have either \"ids\" or \"pop\" parameter",
+        ),
         case(
             Method::DELETE,
             "/v2/queues/q/messages?pop=1&ids=0123456789abcdef01234567",
@@ -309,7 +478,11 @@ fn cases() -> Vec<Case> {
                 .collect::<Vec<_>>()
                 .join(",")
         ))
-        .expect(400, API, ""),
+        .expect(
+            400,
+            API,
+            "Limit must be at least 1 and may not be greater than 20.",
+        ),
     ]
 }
 

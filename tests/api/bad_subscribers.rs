@@ -101,6 +101,13 @@ async fn bad_bodies_write_nothing(app: TestApp) {
             "line breaks",
         ),
         (
+            // Shorter than the 24 key bytes the signer needs: it would be
+            // stored and then fail every delivery.
+            json!({"subscriber": "http://h.example.com", "options": {"signing_secret": "whsec_AAAAAAAAAAAAAAAAAAAAAA=="}}),
+            "Invalid API request",
+            "Option signing_secret key must be between 24 and 64 bytes.",
+        ),
+        (
             json!({"subscriber": "http://h.example.com", "options": []}),
             "Invalid API request",
             "Options must be a dict.",

@@ -369,6 +369,25 @@ async fn share_signs_with_the_server_key(app: TestApp) {
             .await;
         assert_eq!(resp.status().as_u16(), 400, "{bad}");
     }
+    // Any ISO 8601 time a client sends is taken and normalised to UTC, as
+    // Zaqar's parse_isotime does; the signature covers the normal form.
+    for (given, normal) in [
+        ("2099-01-01T02:00:00+02:00", "2099-01-01T00:00:00"),
+        ("2099-01-01T00:00:00Z", "2099-01-01T00:00:00"),
+        ("2099-01-01", "2099-01-01T00:00:00"),
+        ("2099-01-01T00:00:00.5", "2099-01-01T00:00:00"),
+    ] {
+        let resp = app
+            .send_json(
+                Method::POST,
+                "/v2/queues/news/share",
+                &json!({"expires": given}),
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 200, "{given}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["expires"], normal, "{given}");
+    }
 }
 db_test!(share_signs_with_the_server_key);
 

@@ -342,11 +342,22 @@ async fn pop_returns_raw_messages(app: TestApp) {
 db_test!(pop_returns_raw_messages);
 
 async fn delay_honoured_only_with_queue_default_delay(app: TestApp) {
-    // No default delay: the delay is dropped.
+    // No default delay: the delay is dropped unread, as Zaqar drops it, so
+    // even values that would be refused on a delay queue pass.
     app.post_messages("nd", json!([{"body": 1, "delay": 300}]))
         .await;
+    for odd in [json!(901), json!(-1), json!("5"), json!(1.5)] {
+        let resp = app
+            .send_json(
+                Method::POST,
+                "/v2/queues/nd/messages",
+                &json!({"messages": [{"body": 2, "delay": odd}]}),
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 201, "delay {odd}");
+    }
     let (_, now) = app.get_json("/v2/queues/nd/messages?echo=true").await;
-    assert_eq!(now["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(now["messages"].as_array().unwrap().len(), 5);
 
     app.send_json(
         Method::PUT,
@@ -359,6 +370,19 @@ async fn delay_honoured_only_with_queue_default_delay(app: TestApp) {
         json!([{"body": "own", "delay": 100}, {"body": "default"}]),
     )
     .await;
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/v2/queues/dl/messages",
+            &json!({"messages": [{"body": 3, "delay": 901}]}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 400);
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(
+        err["description"],
+        "The Delay TTL for a message may not exceed 900 seconds,and must be at least 0 seconds long."
+    );
     let (_, none) = app.get_json("/v2/queues/dl/messages?echo=true").await;
     assert_eq!(none["messages"], json!([]));
     app.clock.advance_secs(31);

@@ -53,6 +53,20 @@ async fn json_home_on_both_paths(app: TestApp) {
             assert!(r["hints"]["allow"].is_array(), "{path} rel/{rel}");
         }
     }
+    // Zaqar's own document, down to its variable names.
+    let (_, doc) = app.get_json("/v2/").await;
+    assert_eq!(
+        doc["resources"]["rel/subscription"]["href-template"],
+        "/v2/queues/{queue_name}/subscriptions/{subscriptions_id}"
+    );
+    assert_eq!(
+        doc["resources"]["rel/message_delete"]["href-vars"]["claim"],
+        "param/claim_id"
+    );
+    assert_eq!(
+        doc["resources"]["rel/health"]["href-template"],
+        "/v2/health"
+    );
     // JSON home needs the Zaqar headers too.
     let bare = app.bare(Method::GET, "/v2/").send().await.unwrap();
     assert_eq!(bare.status().as_u16(), 400);
@@ -79,20 +93,58 @@ async fn ping_and_health(app: TestApp) {
 db_test!(ping_and_health);
 
 async fn wrong_method_is_405_with_allow(app: TestApp) {
+    // Falcon lists OPTIONS too, which every resource answers.
     for (method, path, allow) in [
-        (Method::POST, "/v2/queues", "GET"),
-        (Method::POST, "/v2/queues/q", "DELETE, GET, PATCH, PUT"),
-        (Method::PUT, "/v2/queues/q/messages", "DELETE, GET, POST"),
-        (Method::HEAD, "/v2/queues/q", "DELETE, GET, PATCH, PUT"),
-        (Method::GET, "/v2/queues/q/claims", "POST"),
-        (Method::DELETE, "/v2/ping", "GET, HEAD"),
+        (Method::POST, "/v2/queues", "GET, OPTIONS"),
+        (
+            Method::POST,
+            "/v2/queues/q",
+            "DELETE, GET, PATCH, PUT, OPTIONS",
+        ),
+        (
+            Method::PUT,
+            "/v2/queues/q/messages",
+            "DELETE, GET, POST, OPTIONS",
+        ),
+        (
+            Method::HEAD,
+            "/v2/queues/q",
+            "DELETE, GET, PATCH, PUT, OPTIONS",
+        ),
+        (Method::GET, "/v2/queues/q/claims", "POST, OPTIONS"),
+        (Method::DELETE, "/v2/ping", "GET, HEAD, OPTIONS"),
+        (
+            Method::GET,
+            "/v2/queues/q/subscriptions/s/confirm",
+            "PUT, OPTIONS",
+        ),
     ] {
         let resp = app.req(method.clone(), path).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
         assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
     }
+    // The root needs no headers, even for its 405.
+    let root = app.bare(Method::POST, "/").send().await.unwrap();
+    assert_eq!(root.status().as_u16(), 405);
+    assert_eq!(root.headers()["allow"], "GET, OPTIONS");
 }
 db_test!(wrong_method_is_405_with_allow);
+
+async fn options_lists_the_methods(app: TestApp) {
+    for (path, allow) in [
+        ("/", "GET"),
+        ("/v2/queues", "GET"),
+        ("/v2/queues/q", "DELETE, GET, PATCH, PUT"),
+        ("/v2/queues/q/subscriptions", "GET, POST"),
+    ] {
+        // Browsers send a CORS preflight without the API headers.
+        let resp = app.bare(Method::OPTIONS, path).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        assert_eq!(resp.headers()["allow"], allow, "{path}");
+        assert!(resp.text().await.unwrap().is_empty(), "{path}");
+    }
+}
+db_test!(options_lists_the_methods);
 
 async fn html_accept_is_406(app: TestApp) {
     for path in ["/", "/v2/queues", "/v2/ping"] {

@@ -179,7 +179,13 @@ async fn patch(app: TestApp) {
         (json!({"ttl": 5}), 400, "The TTL for a subscription must be at least 60 seconds long."),
         (json!({"options": [1]}), 400, "Options must be a dict."),
         (json!({"subscriber": "gopher://x"}), 400, "The subscriber type of subscription must be supported in the list ['http', 'https', 'mailto', 'trust+http', 'trust+https']."),
-        (json!({"subscriber": "http://b.example.com/x"}), 409, "Such subscription already exists.Subscriptions are unique by project + queue + subscriber URI."),
+        // Zaqar's PATCH conflict comes from its storage layer, worded with a
+        // space the POST conflict lacks.
+        (json!({"subscriber": "http://b.example.com/x"}), 409, "Such subscription already exists. Subscriptions are unique by project + queue + subscriber URI."),
+        (json!([]), 400, "No subscription to create."),
+        (json!([1]), 400, "Subscriptions must be a dict."),
+        (json!({"foo": 1}), 400, &format!("Subscription {id} could not be updated.")),
+        (json!({"ttl": null, "options": null}), 400, &format!("Subscription {id} could not be updated.")),
     ] {
         let resp = app.send_json(Method::PATCH, &path, &body).await;
         assert_eq!(resp.status().as_u16(), status, "{body}");
@@ -188,6 +194,13 @@ async fn patch(app: TestApp) {
     }
     let empty = app.req(Method::PATCH, &path).send().await.unwrap();
     assert_eq!(empty.status().as_u16(), 400);
+    // Unknown keys beside a known one are ignored, as Zaqar's storage does.
+    let resp = app
+        .send_json(Method::PATCH, &path, &json!({"foo": 1, "ttl": 700}))
+        .await;
+    assert_eq!(resp.status().as_u16(), 204);
+    let (_, sub) = app.get_json(&path).await;
+    assert_eq!(sub["ttl"], 700);
     let resp = app
         .send_json(
             Method::PATCH,

@@ -67,6 +67,27 @@ impl fmt::Debug for MailUrl {
 }
 
 impl MailUrl {
+    /// Where mail goes, for the startup log: never the credentials.
+    pub fn describe(&self) -> String {
+        match self {
+            MailUrl::Smtp {
+                host,
+                port,
+                security,
+                ..
+            } => {
+                let scheme = if *security == SmtpSecurity::Implicit {
+                    "smtps"
+                } else {
+                    "smtp"
+                };
+                format!("{scheme}://{host}:{port}")
+            }
+            MailUrl::Sendmail { binary } => format!("sendmail:{}", binary.display()),
+            MailUrl::File { dir } => format!("file:{}", dir.display()),
+        }
+    }
+
     pub fn parse(raw: &str) -> anyhow::Result<MailUrl> {
         let raw = raw.trim();
         if raw == "sendmail" {
@@ -156,6 +177,24 @@ fn decode(s: &str) -> Result<String, std::str::Utf8Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn describe_names_the_destination_without_credentials() {
+        for (raw, shown) in [
+            (
+                "smtp://bob:hunter2@mail.example.com",
+                "smtp://mail.example.com:25",
+            ),
+            (
+                "smtps://bob:hunter2@mail.example.com",
+                "smtps://mail.example.com:465",
+            ),
+            ("sendmail", "sendmail:/usr/sbin/sendmail"),
+            ("file:./var/mail", "file:./var/mail"),
+        ] {
+            assert_eq!(MailUrl::parse(raw).unwrap().describe(), shown, "{raw}");
+        }
+    }
 
     #[test]
     fn parses_every_form() {
