@@ -80,12 +80,12 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
     (
         "TIDINGS_DELIVERY_CONCURRENCY",
         "delivery attempts in flight at once, across all subscriptions",
-        "64",
+        "256",
     ),
     (
         "TIDINGS_DELIVERY_PER_SUBSCRIPTION",
         "delivery attempts in flight at once to one subscription",
-        "4",
+        "16",
     ),
     (
         "TIDINGS_DELIVERY_LEASE_SECS",
@@ -175,8 +175,8 @@ impl Default for Settings {
             confirmation_resend_interval_secs: 300,
             confirm_token_ttl_secs: 172_800,
             secret_key: None,
-            delivery_concurrency: 64,
-            delivery_per_subscription: 4,
+            delivery_concurrency: 256,
+            delivery_per_subscription: 16,
             delivery_lease_secs: 120,
             delivery_retention_days: 14,
         }

@@ -40,8 +40,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            global: 64,
-            per_subscription: 4,
+            global: 256,
+            per_subscription: 16,
             // Longer than the slowest attempt (webhook total timeout 15 s,
             // SMTP a little more) so a live worker never loses its lease.
             lease: Duration::from_secs(120),
@@ -374,18 +374,27 @@ impl<D: Deliver> Dispatcher<D> {
         }
     }
 
+    /// One attempt, then its outcome recorded. The subscription's
+    /// in-flight count drops as soon as the endpoint has answered: the
+    /// bound protects the endpoint, and the row stays leased (so nobody
+    /// takes it again) until its outcome is stored.
     async fn process(&self, job: Job) {
         let id = job.delivery.id;
         let subscription_id = job.delivery.subscription_id.clone();
-        if let Err(err) = self.attempt(job).await {
+        let outcome = self.attempt(job).await;
+        self.finished(&subscription_id);
+        let recorded = match outcome {
+            Ok(outcome) => self.outcomes.submit(outcome).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = recorded {
             // The lease runs out and another pass retries: at-least-once.
             tracing::warn!(delivery_id = id, error = %format!("{err:#}"), "delivery step failed; will be retried after the lease");
         }
-        self.finished(&subscription_id);
     }
 
     #[tracing::instrument(skip_all, fields(delivery_id = job.delivery.id, subscription_id = %job.delivery.subscription_id, queue = %job.delivery.queue))]
-    async fn attempt(&self, job: Job) -> anyhow::Result<()> {
+    async fn attempt(&self, job: Job) -> anyhow::Result<Outcome> {
         let handled = self.channels.deliver(&job).await?;
         let now = self.clock.now_ms();
         let outcome = outcome_of(&job, &handled, now);
@@ -407,7 +416,7 @@ impl<D: Deliver> Dispatcher<D> {
                 }
             }
         }
-        self.outcomes.submit(outcome).await
+        Ok(outcome)
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::deliveries::STATUS_PENDING;
@@ -78,18 +78,17 @@ pub async fn lease(
         return Ok(Vec::new());
     }
     let until = now + lease_ms;
-    Delivery::update_many()
+    let mut update = Delivery::update_many()
         .col_expr(delivery::Column::LeaseUntil, Expr::value(until))
         .filter(delivery::Column::Id.is_in(ids.iter().copied()))
         .filter(not_leased(now))
-        .exec(db)
-        .await?;
-    Delivery::find()
-        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
-        .filter(delivery::Column::LeaseUntil.eq(until))
-        .order_by_asc(delivery::Column::Id)
-        .all(db)
-        .await
+        .into_query();
+    // One statement: lease and read back what this call now holds.
+    update.returning_all();
+    let statement = db.get_database_backend().build(&update);
+    let mut rows = Delivery::find().from_raw_sql(statement).all(db).await?;
+    rows.sort_by_key(|d| d.id);
+    Ok(rows)
 }
 
 /// The live (unexpired) subscriptions among `ids`, by id. A missing id
