@@ -2,6 +2,7 @@
 //! path enqueues rows inside its own transaction, workers deliver.
 mod attempt_log;
 pub mod channels;
+pub mod endpoint_slots;
 pub mod job;
 pub mod metrics;
 pub mod outbox;

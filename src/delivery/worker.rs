@@ -12,13 +12,14 @@
 //! is stored).
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 use tokio::sync::{Notify, Semaphore};
 
+use super::endpoint_slots::EndpointSlots;
 use super::job::{kind_of, outcome_of, Deliver, Handled, Job};
 use super::metrics::Metrics;
 use crate::clock::SharedClock;
@@ -68,7 +69,7 @@ pub struct Dispatcher<D> {
     channels: Arc<D>,
     limits: Limits,
     slots: Arc<Semaphore>,
-    in_flight: Mutex<HashMap<String, usize>>,
+    endpoints: EndpointSlots,
     outcomes: GroupCommit<Outcome>,
     /// New work was committed (posts, subscriptions, redelivery requests).
     wake: Arc<Notify>,
@@ -120,7 +121,7 @@ impl<D: Deliver> Dispatcher<D> {
             channels,
             limits,
             slots: Arc::new(Semaphore::new(limits.global)),
-            in_flight: Mutex::new(HashMap::new()),
+            endpoints: EndpointSlots::new(limits.per_subscription),
             outcomes,
             wake,
             freed: Notify::new(),
@@ -151,63 +152,28 @@ impl<D: Deliver> Dispatcher<D> {
         Ok(created)
     }
 
-    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
-        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn saturated_subscriptions(&self) -> Vec<String> {
-        self.in_flight()
-            .iter()
-            .filter(|(_, n)| **n >= self.limits.per_subscription)
-            .map(|(k, _)| k.clone())
-            .collect()
-    }
-
     /// Leases up to `limit` due deliveries, no subscription beyond its
     /// bound, and loads what their attempts need.
     async fn lease(&self, limit: usize) -> anyhow::Result<Vec<Job>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let skip = self.saturated_subscriptions();
+        let skip = self.endpoints.saturated();
         let now = self.clock.now_ms();
         let txn = self.db.begin().await?;
         // Look further than `limit`: some candidates may belong to a
         // subscription that can take only part of its backlog right now.
         let candidates = delivery_leases::candidates(&txn, now, (limit * 4) as u64, &skip).await?;
-        let chosen = self.choose(candidates, limit);
+        let chosen = self.endpoints.choose(&candidates, limit);
         let rows = delivery_leases::lease(&txn, &chosen, now, self.limits.lease.as_millis() as i64)
             .await?;
         let jobs = self.load(&txn, rows, now).await?;
         txn.commit().await?;
         tracing::trace!(limit, leased = jobs.len(), "lease");
-        let mut in_flight = self.in_flight();
         for job in &jobs {
-            *in_flight
-                .entry(job.delivery.subscription_id.clone())
-                .or_insert(0) += 1;
+            self.endpoints.started(&job.delivery.subscription_id);
         }
         Ok(jobs)
-    }
-
-    /// Picks at most `limit` candidates, oldest first, keeping every
-    /// subscription within its in-flight bound.
-    fn choose(&self, candidates: Vec<delivery_leases::Candidate>, limit: usize) -> Vec<i64> {
-        let in_flight = self.in_flight();
-        let mut taken: HashMap<&str, usize> = HashMap::new();
-        let mut chosen = Vec::new();
-        for c in &candidates {
-            if chosen.len() >= limit {
-                break;
-            }
-            let busy = in_flight.get(&c.subscription_id).copied().unwrap_or(0);
-            let n = taken.entry(c.subscription_id.as_str()).or_insert(0);
-            if busy + *n < self.limits.per_subscription {
-                *n += 1;
-                chosen.push(c.id);
-            }
-        }
-        chosen
     }
 
     /// Payloads and subscriptions for a lease batch, one query each.
@@ -254,16 +220,6 @@ impl<D: Deliver> Dispatcher<D> {
             });
         }
         Ok(jobs)
-    }
-
-    fn finished(&self, subscription_id: &str) {
-        let mut in_flight = self.in_flight();
-        if let Some(n) = in_flight.get_mut(subscription_id) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                in_flight.remove(subscription_id);
-            }
-        }
     }
 
     /// One pass: expand fan-outs, then attempt every due delivery (within
@@ -316,12 +272,14 @@ impl<D: Deliver> Dispatcher<D> {
                 }
             }
             // Slots come back one attempt at a time; leasing for each
-            // would make a transaction per delivery. Wait until a quarter
-            // of them are free (or all, when the worker is nearly idle).
+            // would make a transaction per delivery. Lease when a quarter
+            // of the worker's slots are free, or (see `EndpointSlots`) when
+            // a subscription held back by its own bound has room again.
+            let threshold = (self.limits.global / 4).max(1);
             let free = self.slots.available_permits();
-            let worth_a_lease = free >= (self.limits.global / 4).max(1);
-            let leased = if worth_a_lease {
-                match self.lease(free.min(LEASE_BATCH)).await {
+            let asked = free.min(LEASE_BATCH);
+            let leased = if free >= threshold {
+                match self.lease(asked).await {
                     Ok(leased) => leased,
                     Err(err) => {
                         tracing::warn!(error = %format!("{err:#}"), "leasing deliveries failed");
@@ -340,11 +298,14 @@ impl<D: Deliver> Dispatcher<D> {
                 tokio::spawn(async move {
                     this.process(job).await;
                     drop(permit);
-                    this.freed.notify_one();
+                    if this.slots.available_permits() == threshold {
+                        this.freed.notify_one();
+                    }
                 });
             }
+            // A full lease may have left more due work behind.
             if look_for_fanouts
-                || (got > 0 && self.slots.available_permits() >= (self.limits.global / 4).max(1))
+                || (got > 0 && got == asked && self.slots.available_permits() >= threshold)
             {
                 continue;
             }
@@ -382,7 +343,9 @@ impl<D: Deliver> Dispatcher<D> {
         let id = job.delivery.id;
         let subscription_id = job.delivery.subscription_id.clone();
         let outcome = self.attempt(job).await;
-        self.finished(&subscription_id);
+        if self.endpoints.finished(&subscription_id) {
+            self.freed.notify_one();
+        }
         let recorded = match outcome {
             Ok(outcome) => self.outcomes.submit(outcome).await,
             Err(err) => Err(err),

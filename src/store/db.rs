@@ -28,7 +28,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             // acknowledged, so not even a power loss takes back a "201".
             // Group commit (store::group_commit) pays one fsync per batch.
             opts.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+                .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
