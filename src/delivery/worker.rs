@@ -22,6 +22,7 @@ use tokio::sync::{Notify, Semaphore};
 use super::endpoint_slots::EndpointSlots;
 use super::job::{kind_of, outcome_of, Deliver, Handled, Job};
 use super::metrics::Metrics;
+use super::outbox::DeliveryKind;
 use crate::clock::SharedClock;
 use crate::store::delivery_outcomes::{self, Outcome};
 use crate::store::entities::delivery;
@@ -130,26 +131,92 @@ impl<D: Deliver> Dispatcher<D> {
         })
     }
 
-    /// Expands up to `max_commits` transactions' worth of fan-out jobs;
-    /// returns deliveries created.
-    pub async fn expand_fanouts(&self, max_commits: usize) -> anyhow::Result<u64> {
+    /// Expands up to `max_commits` transactions' worth of fan-out jobs,
+    /// taking up to `budget` of the new deliveries on the spot (within
+    /// their subscriptions' bounds): those need no lease of their own.
+    /// Returns how many deliveries were created, and the jobs taken.
+    pub async fn expand_fanouts(
+        &self,
+        max_commits: usize,
+        budget: usize,
+    ) -> anyhow::Result<(u64, Vec<Job>)> {
         let mut created = 0;
+        let mut jobs = Vec::new();
         for _ in 0..max_commits {
-            let txn = self.db.begin().await?;
-            let result = fanouts::expand(
-                &txn,
-                self.clock.now_ms(),
-                self.limits.fanout_batch,
-                EXPAND_ROWS_PER_COMMIT,
-            )
-            .await?;
-            txn.commit().await?;
-            match result {
-                None => break,
-                Some(n) => created += n,
+            let mut left = budget.saturating_sub(jobs.len());
+            let mut reserved: HashMap<String, usize> = HashMap::new();
+            let endpoints = &self.endpoints;
+            let mut take = |subscription_id: &str| {
+                if left == 0 || !endpoints.try_start(subscription_id) {
+                    return false;
+                }
+                left -= 1;
+                *reserved.entry(subscription_id.to_string()).or_insert(0) += 1;
+                true
+            };
+            let now = self.clock.now_ms();
+            let result = self.expand_once(now, &mut take).await;
+            let expanded = match result {
+                Ok(expanded) => expanded,
+                Err(err) => {
+                    self.release(reserved);
+                    return Err(err);
+                }
+            };
+            let Some(expanded) = expanded else {
+                self.release(reserved);
+                break;
+            };
+            created += expanded.created;
+            let mut parsed: HashMap<i64, Value> = HashMap::new();
+            for taken in expanded.taken {
+                if let Some(n) = reserved.get_mut(&taken.delivery.subscription_id) {
+                    *n = n.saturating_sub(1);
+                }
+                let fanout_id = taken.delivery.fanout_id.unwrap_or_default();
+                let payload = parsed
+                    .entry(fanout_id)
+                    .or_insert_with(|| parse(Some(taken.payload)))
+                    .clone();
+                jobs.push(Job {
+                    kind: DeliveryKind::Notification,
+                    delivery: taken.delivery,
+                    payload,
+                    subscription: Some(taken.subscription),
+                });
+            }
+            self.release(reserved);
+        }
+        Ok((created, jobs))
+    }
+
+    async fn expand_once(
+        &self,
+        now: i64,
+        take: &mut (dyn FnMut(&str) -> bool + Send),
+    ) -> anyhow::Result<Option<fanouts::Expanded>> {
+        let txn = self.db.begin().await?;
+        let expanded = fanouts::expand(
+            &txn,
+            now,
+            self.limits.fanout_batch,
+            EXPAND_ROWS_PER_COMMIT,
+            self.limits.lease.as_millis() as i64,
+            take,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(expanded)
+    }
+
+    /// Gives back endpoint slots reserved for deliveries that were not
+    /// taken after all.
+    fn release(&self, reserved: HashMap<String, usize>) {
+        for (subscription_id, n) in reserved {
+            for _ in 0..n {
+                self.endpoints.finished(&subscription_id);
             }
         }
-        Ok(created)
     }
 
     /// Leases up to `limit` due deliveries, no subscription beyond its
@@ -161,10 +228,12 @@ impl<D: Deliver> Dispatcher<D> {
         let skip = self.endpoints.saturated();
         let now = self.clock.now_ms();
         let txn = self.db.begin().await?;
-        // Look further than `limit`: some candidates may belong to a
-        // subscription that can take only part of its backlog right now.
-        let candidates = delivery_leases::candidates(&txn, now, (limit * 4) as u64, &skip).await?;
-        let chosen = self.endpoints.choose(&candidates, limit);
+        // Look a little further than `limit`: some candidates may belong
+        // to a subscription that can take only part of its backlog now.
+        let look = limit.saturating_add(self.limits.per_subscription);
+        let candidates = delivery_leases::candidates(&txn, now, look as u64, &skip).await?;
+        let complete = candidates.len() < look;
+        let chosen = self.endpoints.choose(&candidates, limit, complete);
         let rows = delivery_leases::lease(&txn, &chosen, now, self.limits.lease.as_millis() as i64)
             .await?;
         let jobs = self.load(&txn, rows, now).await?;
@@ -226,11 +295,13 @@ impl<D: Deliver> Dispatcher<D> {
     /// the bounds) and wait for all of them. Returns how many were handled.
     /// Tests call this (or `drain`) instead of sleeping.
     pub async fn run_once(self: &Arc<Self>) -> anyhow::Result<usize> {
-        self.expand_fanouts(usize::MAX).await?;
-        let leased = self.lease(self.limits.global).await?;
-        let count = leased.len();
+        let global = self.limits.global;
+        let (_, mut jobs) = self.expand_fanouts(usize::MAX, global).await?;
+        let more = self.lease(global.saturating_sub(jobs.len())).await?;
+        jobs.extend(more);
+        let count = jobs.len();
         let mut tasks = Vec::with_capacity(count);
-        for job in leased {
+        for job in jobs {
             let this = Arc::clone(self);
             tasks.push(tokio::spawn(async move { this.process(job).await }));
         }
@@ -259,23 +330,29 @@ impl<D: Deliver> Dispatcher<D> {
     /// finished attempt alone creates none.
     pub async fn run(self: Arc<Self>) {
         let mut look_for_fanouts = true;
+        // Slots come back one attempt at a time; leasing for each would
+        // make a transaction per delivery. Lease when a quarter of the
+        // worker's slots are free, or (see `EndpointSlots`) when a
+        // subscription held back by its own bound has room again.
+        let threshold = (self.limits.global / 4).max(1);
         loop {
             if self.stopping.load(Ordering::SeqCst) {
                 return;
             }
             if look_for_fanouts {
-                match self.expand_fanouts(4).await {
-                    Ok(created) => look_for_fanouts = created > 0,
+                let budget = self.slots.available_permits();
+                match self.expand_fanouts(4, budget).await {
+                    Ok((created, jobs)) => {
+                        look_for_fanouts = created > 0;
+                        if !self.spawn_attempts(jobs, threshold).await {
+                            return;
+                        }
+                    }
                     Err(err) => {
                         tracing::warn!(error = %format!("{err:#}"), "fan-out expansion failed")
                     }
                 }
             }
-            // Slots come back one attempt at a time; leasing for each
-            // would make a transaction per delivery. Lease when a quarter
-            // of the worker's slots are free, or (see `EndpointSlots`) when
-            // a subscription held back by its own bound has room again.
-            let threshold = (self.limits.global / 4).max(1);
             let free = self.slots.available_permits();
             let asked = free.min(LEASE_BATCH);
             let leased = if free >= threshold {
@@ -290,18 +367,8 @@ impl<D: Deliver> Dispatcher<D> {
                 Vec::new()
             };
             let got = leased.len();
-            for job in leased {
-                let Ok(permit) = Arc::clone(&self.slots).acquire_owned().await else {
-                    return;
-                };
-                let this = Arc::clone(&self);
-                tokio::spawn(async move {
-                    this.process(job).await;
-                    drop(permit);
-                    if this.slots.available_permits() == threshold {
-                        this.freed.notify_one();
-                    }
-                });
+            if !self.spawn_attempts(leased, threshold).await {
+                return;
             }
             // A full lease may have left more due work behind.
             if look_for_fanouts
@@ -315,6 +382,25 @@ impl<D: Deliver> Dispatcher<D> {
                 _ = tokio::time::sleep(self.limits.poll) => look_for_fanouts = true,
             }
         }
+    }
+
+    /// Starts an attempt per job, each holding one of the worker's slots.
+    /// False once the worker is shutting down.
+    async fn spawn_attempts(self: &Arc<Self>, jobs: Vec<Job>, threshold: usize) -> bool {
+        for job in jobs {
+            let Ok(permit) = Arc::clone(&self.slots).acquire_owned().await else {
+                return false;
+            };
+            let this = Arc::clone(self);
+            tokio::spawn(async move {
+                this.process(job).await;
+                drop(permit);
+                if this.slots.available_permits() == threshold {
+                    this.freed.notify_one();
+                }
+            });
+        }
+        true
     }
 
     /// Stops taking work and waits, at most `grace`, for the attempts in

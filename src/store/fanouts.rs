@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::{self, Set},
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 
 use super::deliveries::{INSERT_CHUNK, STATUS_PENDING};
@@ -56,17 +57,38 @@ pub async fn insert(db: &impl ConnectionTrait, jobs: Vec<NewFanout>) -> Result<(
 /// Fan-out jobs looked at per expansion pass.
 const JOBS_PER_PASS: u64 = 100;
 
+/// A delivery created by expansion and leased to the caller on the spot,
+/// with what its attempt needs (no second read).
+#[derive(Debug, Clone)]
+pub struct Taken {
+    pub delivery: delivery::Model,
+    /// The fan-out job's notification payload (JSON text).
+    pub payload: String,
+    pub subscription: subscription::Model,
+}
+
+/// What one expansion pass did.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub created: u64,
+    pub taken: Vec<Taken>,
+}
+
 /// Expands the oldest unexpanded jobs into at most `max_rows` delivery rows
 /// (plus at most one page more), in one transaction the caller owns.
 /// Subscription pages are read once per (queue, position) and shared by
-/// every job of that queue. Returns the deliveries created, or None when
-/// no job was waiting.
+/// every job of that queue. Each new row for which `take(subscription id)`
+/// says yes is created already leased until `now + lease_ms` and returned,
+/// so fresh work goes straight to an attempt without a lease of its own.
+/// Returns None when no job was waiting.
 pub async fn expand(
     db: &impl ConnectionTrait,
     now: i64,
     page_size: u64,
     max_rows: usize,
-) -> Result<Option<u64>, DbErr> {
+    lease_ms: i64,
+    take: &mut (dyn FnMut(&str) -> bool + Send),
+) -> Result<Option<Expanded>, DbErr> {
     let mut find = Fanout::find()
         .filter(fanout::Column::Expanded.eq(false))
         .order_by_asc(fanout::Column::Id)
@@ -82,6 +104,9 @@ pub async fn expand(
     type PageKey = (String, String, Option<String>);
     let mut pages: HashMap<PageKey, Vec<subscription::Model>> = HashMap::new();
     let mut rows: Vec<delivery::ActiveModel> = Vec::new();
+    let mut done: Vec<i64> = Vec::new();
+    let lease_until = now + lease_ms;
+    let mut payloads: HashMap<i64, String> = HashMap::new();
     for job in jobs {
         if rows.len() >= max_rows {
             break;
@@ -100,21 +125,47 @@ pub async fn expand(
             pages.insert(key.clone(), page);
         }
         let page = &pages[&key];
-        rows.extend(page.iter().map(|sub| delivery_row(&job, sub, now)));
+        for sub in page {
+            let leased = take(&sub.id).then_some(lease_until);
+            rows.push(delivery_row(&job, sub, now, leased));
+        }
         // A short page was the last one: every subscription now has its row.
-        let done = (page.len() as u64) < page_size;
-        let cursor = page.last().map(|sub| sub.id.clone()).or(job.cursor);
+        if (page.len() as u64) < page_size {
+            done.push(job.id);
+        } else {
+            let cursor = page.last().map(|sub| sub.id.clone());
+            Fanout::update_many()
+                .col_expr(fanout::Column::Cursor, Expr::value(cursor))
+                .filter(fanout::Column::Id.eq(job.id))
+                .exec(db)
+                .await?;
+        }
+        payloads.insert(job.id, job.payload);
+    }
+    if !done.is_empty() {
         Fanout::update_many()
-            .col_expr(fanout::Column::Cursor, Expr::value(cursor))
-            .col_expr(fanout::Column::Expanded, Expr::value(done))
-            .filter(fanout::Column::Id.eq(job.id))
+            .col_expr(fanout::Column::Expanded, Expr::value(true))
+            .filter(fanout::Column::Id.is_in(done))
             .exec(db)
             .await?;
     }
-    let created = rows.len() as u64;
-    let mut rows = rows.into_iter();
+    let subscriptions: HashMap<&str, &subscription::Model> = pages
+        .values()
+        .flatten()
+        .map(|sub| (sub.id.as_str(), sub))
+        .collect();
+    let mut expanded = Expanded {
+        created: rows.len() as u64,
+        taken: Vec::new(),
+    };
+    // Rows taken now are read back (RETURNING gives their ids); the rest
+    // are only written, so reading back never costs more than is taken.
+    let (taken_rows, rest): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|row| matches!(&row.lease_until, ActiveValue::Set(Some(_))));
+    let mut rest = rest.into_iter();
     loop {
-        let chunk: Vec<delivery::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
+        let chunk: Vec<delivery::ActiveModel> = rest.by_ref().take(INSERT_CHUNK).collect();
         if chunk.is_empty() {
             break;
         }
@@ -122,10 +173,42 @@ pub async fn expand(
             .exec_without_returning(db)
             .await?;
     }
-    Ok(Some(created))
+    let mut taken_rows = taken_rows.into_iter();
+    loop {
+        let chunk: Vec<delivery::ActiveModel> = taken_rows.by_ref().take(INSERT_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let mut insert = delivery::Entity::insert_many(chunk).into_query();
+        insert.returning_all();
+        let statement = db.get_database_backend().build(&insert);
+        let created = delivery::Entity::find()
+            .from_raw_sql(statement)
+            .all(db)
+            .await?;
+        for d in created {
+            let (Some(payload), Some(sub)) = (
+                d.fanout_id.and_then(|id| payloads.get(&id)),
+                subscriptions.get(d.subscription_id.as_str()),
+            ) else {
+                continue;
+            };
+            expanded.taken.push(Taken {
+                payload: payload.clone(),
+                subscription: (*sub).clone(),
+                delivery: d,
+            });
+        }
+    }
+    Ok(Some(expanded))
 }
 
-fn delivery_row(job: &fanout::Model, sub: &subscription::Model, now: i64) -> delivery::ActiveModel {
+fn delivery_row(
+    job: &fanout::Model,
+    sub: &subscription::Model,
+    now: i64,
+    lease_until: Option<i64>,
+) -> delivery::ActiveModel {
     delivery::ActiveModel {
         project: Set(job.project.clone()),
         queue: Set(job.queue.clone()),
@@ -138,7 +221,7 @@ fn delivery_row(job: &fanout::Model, sub: &subscription::Model, now: i64) -> del
         status: Set(STATUS_PENDING.to_string()),
         attempts: Set(0),
         next_attempt_at: Set(now),
-        lease_until: Set(None),
+        lease_until: Set(lease_until),
         last_error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
