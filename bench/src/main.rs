@@ -1,0 +1,53 @@
+//! tidings-bench: load generators, sinks and the report for benchmarking
+//! tidings against the real Zaqar server and a loopback ceiling.
+//! The runbook (`bench/run.sh`, `bench/README.md`) strings these together.
+mod api;
+mod ceiling;
+mod clock;
+mod http_client;
+mod http_response;
+mod ids;
+mod loadgen;
+mod output;
+mod rss;
+mod stats;
+mod target;
+mod workloads;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use workloads::{idle_rss, post};
+
+#[derive(Debug, Parser)]
+#[command(name = "tidings-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve `201 Created` to anything: the loopback ceiling.
+    Ceiling {
+        #[arg(long, default_value = "127.0.0.1:18890")]
+        bind: String,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
+    /// W1: single-message POSTs (keep-alive or --close; --rate for open loop).
+    Post(post::PostArgs),
+    /// W6: resident memory of process trees.
+    Rss(idle_rss::RssArgs),
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let result = match Cli::parse().command {
+        Command::Ceiling { bind, workers } => return ceiling::serve(&bind, workers).await,
+        Command::Post(a) => post::run(a).await?,
+        Command::Rss(a) => idle_rss::run(a)?,
+    };
+    output::emit(&result);
+    Ok(())
+}
