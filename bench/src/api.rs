@@ -1,8 +1,13 @@
-//! Zaqar v2 API calls used to set up workloads. Setup traffic is not
-//! measured, so this favours simplicity: one `ApiClient` per connection.
+//! Zaqar v2 API calls used to set up and tear down workloads (queues,
+//! subscriptions, seed data). Setup traffic is not measured, so this favours
+//! simplicity: one `ApiClient` per connection, and `run_requests` to keep a
+//! fixed number of them busy over a list of requests.
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
 
 use crate::http_client::{build_request, Conn, HttpError, Response};
 use crate::target::Target;
@@ -116,6 +121,55 @@ impl ApiClient {
     pub async fn create_queue(&mut self, queue: &str) -> Result<()> {
         self.expect(&put_queue(queue), &[201, 204]).await.map(drop)
     }
+
+    pub async fn delete_queue(&mut self, queue: &str) -> Result<()> {
+        let req = ApiRequest {
+            method: "DELETE",
+            path: format!("/v2/queues/{queue}"),
+            body: None,
+        };
+        self.expect(&req, &[204, 404]).await.map(drop)
+    }
+
+    /// IDs of every subscription of `queue`, following `next` links.
+    pub async fn list_subscription_ids(&mut self, queue: &str) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        let mut marker: Option<String> = None;
+        // Bounded: a server that keeps sending the same page must not loop us.
+        for _ in 0..100_000 {
+            let mut path = format!("/v2/queues/{queue}/subscriptions?limit=20");
+            if let Some(m) = &marker {
+                path.push_str(&format!("&marker={m}"));
+            }
+            let req = ApiRequest {
+                method: "GET",
+                path,
+                body: None,
+            };
+            let resp = self.expect(&req, &[200, 204]).await?;
+            if resp.status == 204 || resp.body.is_empty() {
+                break;
+            }
+            let doc: Value = serde_json::from_slice(&resp.body).context("subscription list")?;
+            let page: Vec<String> = doc["subscriptions"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s["id"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let Some(last) = page.last().cloned() else {
+                break;
+            };
+            if marker.as_deref() == Some(last.as_str()) {
+                break;
+            }
+            ids.extend(page);
+            marker = Some(last);
+        }
+        Ok(ids)
+    }
 }
 
 pub fn put_queue(queue: &str) -> ApiRequest {
@@ -124,4 +178,105 @@ pub fn put_queue(queue: &str) -> ApiRequest {
         path: format!("/v2/queues/{queue}"),
         body: Some(b"{}".to_vec()),
     }
+}
+
+pub fn subscribe(queue: &str, subscriber: &str, ttl: u64) -> ApiRequest {
+    let body = json!({"subscriber": subscriber, "ttl": ttl, "options": {}});
+    ApiRequest {
+        method: "POST",
+        path: format!("/v2/queues/{queue}/subscriptions"),
+        body: Some(body.to_string().into_bytes()),
+    }
+}
+
+pub fn delete_subscription(queue: &str, id: &str) -> ApiRequest {
+    ApiRequest {
+        method: "DELETE",
+        path: format!("/v2/queues/{queue}/subscriptions/{id}"),
+        body: None,
+    }
+}
+
+pub fn post_messages(queue: &str, body: Vec<u8>) -> ApiRequest {
+    ApiRequest {
+        method: "POST",
+        path: format!("/v2/queues/{queue}/messages"),
+        body: Some(body),
+    }
+}
+
+/// The `subscription_id` of a 201 answer to a subscribe request.
+pub fn subscription_id(resp: &Response) -> Result<String> {
+    let doc: Value = serde_json::from_slice(&resp.body).context("subscribe answer")?;
+    doc["subscription_id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("no subscription_id in {doc}"))
+}
+
+pub type RequestMaker = Arc<dyn Fn(usize) -> ApiRequest + Send + Sync>;
+
+/// Sends requests `make(0) .. make(n-1)` with `concurrency` connections busy,
+/// and returns each outcome at its index. Requests are made lazily so a
+/// million-message seed never sits in memory at once.
+pub async fn run_requests(
+    cfg: &ApiConfig,
+    n: usize,
+    concurrency: usize,
+    make: RequestMaker,
+) -> Vec<Result<Response, HttpError>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.clamp(1, n.max(1)) {
+        let cfg = cfg.clone();
+        let next = next.clone();
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut client = ApiClient::new(cfg);
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                done.push((i, client.send(&make(i)).await));
+            }
+            done
+        }));
+    }
+    let mut out: Vec<Option<Result<Response, HttpError>>> = (0..n).map(|_| None).collect();
+    for task in tasks {
+        // A panicked task leaves its slots empty; they become errors below.
+        if let Ok(done) = task.await {
+            for (i, r) in done {
+                out[i] = Some(r);
+            }
+        }
+    }
+    out.into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(HttpError::new(
+                    crate::http_client::ErrorKind::Read,
+                    "worker task failed",
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Short description of the first failure among `results`, for the output.
+pub fn first_failure(results: &[Result<Response, HttpError>], ok: &[u16]) -> Option<String> {
+    results.iter().find_map(|r| match r {
+        Err(e) => Some(e.to_string()),
+        Ok(resp) if !ok.contains(&resp.status) => Some(format!(
+            "{}: {}",
+            resp.status,
+            String::from_utf8_lossy(&resp.body)
+                .chars()
+                .take(200)
+                .collect::<String>()
+        )),
+        Ok(_) => None,
+    })
 }

@@ -1,4 +1,5 @@
-//! Identifiers for one benchmark run: a `Client-ID` (Zaqar insists on a UUID).
+//! Identifiers for one benchmark run: a `Client-ID` (Zaqar insists on a UUID)
+//! and short run tokens that keep queue names of different runs apart.
 //!
 //! No `uuid`/`rand` dependency: nothing here is security-relevant, it only has
 //! to differ between runs, so a splitmix64 over the clock and the PID will do.
@@ -33,6 +34,11 @@ pub fn client_id() -> String {
     )
 }
 
+/// Eight hex digits, for queue names such as `fan-1a2b3c4d`.
+pub fn run_token() -> String {
+    format!("{:08x}", random_u64() as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +49,10 @@ mod tests {
         let parts: Vec<usize> = id.split('-').map(str::len).collect();
         assert_eq!(parts, vec![8, 4, 4, 4, 12]);
         assert_eq!(&id[14..15], "4");
+    }
+
+    #[test]
+    fn tokens_differ() {
+        assert_ne!(run_token(), run_token());
     }
 }

@@ -10,6 +10,7 @@ mod ids;
 mod loadgen;
 mod output;
 mod rss;
+mod sink;
 mod stats;
 mod target;
 mod workloads;
@@ -17,7 +18,7 @@ mod workloads;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use workloads::{idle_rss, post};
+use workloads::{fanout, idle_rss, latency, post};
 
 #[derive(Debug, Parser)]
 #[command(name = "tidings-bench", version, about)]
@@ -37,6 +38,10 @@ enum Command {
     },
     /// W1: single-message POSTs (keep-alive or --close; --rate for open loop).
     Post(post::PostArgs),
+    /// W2/W3: webhook fan-out into the in-process sink.
+    Fanout(fanout::FanoutArgs),
+    /// W4: post-to-arrival latency at a fixed rate.
+    Latency(latency::LatencyArgs),
     /// W6: resident memory of process trees.
     Rss(idle_rss::RssArgs),
 }
@@ -46,6 +51,8 @@ async fn main() -> Result<()> {
     let result = match Cli::parse().command {
         Command::Ceiling { bind, workers } => return ceiling::serve(&bind, workers).await,
         Command::Post(a) => post::run(a).await?,
+        Command::Fanout(a) => fanout::run(a).await?,
+        Command::Latency(a) => latency::run(a).await?,
         Command::Rss(a) => idle_rss::run(a)?,
     };
     output::emit(&result);

@@ -70,6 +70,43 @@ pub fn parse_pids(list: &str) -> anyhow::Result<Vec<u32>> {
         .collect()
 }
 
+/// Samples the tree's RSS every 50 ms in the background and keeps the peak.
+pub struct PeakSampler {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<f64>,
+}
+
+impl PeakSampler {
+    pub fn start(roots: Vec<u32>) -> Self {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut peak: f64 = 0.0;
+            if roots.is_empty() {
+                return peak;
+            }
+            loop {
+                let roots = roots.clone();
+                // /proc scans block; keep them off the async workers.
+                let now = tokio::task::spawn_blocking(move || tree_rss_mb(&roots))
+                    .await
+                    .unwrap_or(0.0);
+                peak = peak.max(now);
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+                    _ = stopped.changed() => return peak,
+                }
+            }
+        });
+        PeakSampler { stop, task }
+    }
+
+    /// Stops sampling; the peak in MiB (0 when no PIDs were given).
+    pub async fn finish(self) -> f64 {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap_or(0.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

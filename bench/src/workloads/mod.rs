@@ -1,3 +1,6 @@
 //! One file per workload; each turns its arguments into one JSON result.
+pub mod fanout;
 pub mod idle_rss;
+pub mod latency;
 pub mod post;
+pub mod wait;
