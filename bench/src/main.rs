@@ -11,6 +11,7 @@ mod loadgen;
 mod output;
 mod rss;
 mod sink;
+mod smtp_sink;
 mod stats;
 mod target;
 mod workloads;
@@ -18,7 +19,7 @@ mod workloads;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use workloads::{fanout, idle_rss, latency, post};
+use workloads::{email, fanout, idle_rss, latency, post, seed};
 
 #[derive(Debug, Parser)]
 #[command(name = "tidings-bench", version, about)]
@@ -42,6 +43,10 @@ enum Command {
     Fanout(fanout::FanoutArgs),
     /// W4: post-to-arrival latency at a fixed rate.
     Latency(latency::LatencyArgs),
+    /// W5: email fan-out into the in-process SMTP sink.
+    Email(email::EmailArgs),
+    /// W7: prefill messages and subscriptions through the API.
+    Seed(seed::SeedArgs),
     /// W6: resident memory of process trees.
     Rss(idle_rss::RssArgs),
 }
@@ -53,6 +58,8 @@ async fn main() -> Result<()> {
         Command::Post(a) => post::run(a).await?,
         Command::Fanout(a) => fanout::run(a).await?,
         Command::Latency(a) => latency::run(a).await?,
+        Command::Email(a) => email::run(a).await?,
+        Command::Seed(a) => seed::run(a).await?,
         Command::Rss(a) => idle_rss::run(a)?,
     };
     output::emit(&result);
