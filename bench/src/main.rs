@@ -9,6 +9,8 @@ mod http_response;
 mod ids;
 mod loadgen;
 mod output;
+mod pick;
+mod report;
 mod rss;
 mod sink;
 mod smtp_sink;
@@ -49,18 +51,39 @@ enum Command {
     Seed(seed::SeedArgs),
     /// W6: resident memory of process trees.
     Rss(idle_rss::RssArgs),
+    /// Write the Markdown and JSON report of a run directory.
+    Report(report::ReportArgs),
+    /// Print one aggregated number from result files (for scripts).
+    Pick(pick::PickArgs),
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let result = match Cli::parse().command {
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse().command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole cause chain on one line, without a backtrace: the
+            // runbook logs this next to the workload's name.
+            eprintln!("tidings-bench: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<()> {
+    let result = match command {
         Command::Ceiling { bind, workers } => return ceiling::serve(&bind, workers).await,
+        Command::Pick(a) => {
+            println!("{}", pick::run(a)?);
+            return Ok(());
+        }
         Command::Post(a) => post::run(a).await?,
         Command::Fanout(a) => fanout::run(a).await?,
         Command::Latency(a) => latency::run(a).await?,
         Command::Email(a) => email::run(a).await?,
         Command::Seed(a) => seed::run(a).await?,
         Command::Rss(a) => idle_rss::run(a)?,
+        Command::Report(a) => report::run(a)?,
     };
     output::emit(&result);
     Ok(())
