@@ -218,7 +218,8 @@ pub type RequestMaker = Arc<dyn Fn(usize) -> ApiRequest + Send + Sync>;
 
 /// Sends requests `make(0) .. make(n-1)` with `concurrency` connections busy,
 /// and returns each outcome at its index. Requests are made lazily so a
-/// million-message seed never sits in memory at once.
+/// million-message seed never sits in memory at once. Dropping the future
+/// (e.g. on a timeout) aborts the workers: a JoinSet owns them.
 pub async fn run_requests(
     cfg: &ApiConfig,
     n: usize,
@@ -226,12 +227,12 @@ pub async fn run_requests(
     make: RequestMaker,
 ) -> Vec<Result<Response, HttpError>> {
     let next = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..concurrency.clamp(1, n.max(1)) {
         let cfg = cfg.clone();
         let next = next.clone();
         let make = make.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             let mut client = ApiClient::new(cfg);
             let mut done = Vec::new();
             loop {
@@ -242,12 +243,12 @@ pub async fn run_requests(
                 done.push((i, client.send(&make(i)).await));
             }
             done
-        }));
+        });
     }
     let mut out: Vec<Option<Result<Response, HttpError>>> = (0..n).map(|_| None).collect();
-    for task in tasks {
+    while let Some(joined) = tasks.join_next().await {
         // A panicked task leaves its slots empty; they become errors below.
-        if let Ok(done) = task.await {
+        if let Ok(done) = joined {
             for (i, r) in done {
                 out[i] = Some(r);
             }

@@ -60,6 +60,7 @@ const FANOUT_ROWS: &[(&str, &str, &str)] = &[
 ];
 
 const FANOUT_COLUMNS: &[Column] = &[
+    col("subscribers × messages", "subs", Show::Median),
     col("deliveries/s", "deliveries_per_s", Show::Range),
     col("time to last (s)", "time_to_last_s", Show::Range),
     col("post phase (s)", "post_phase_s", Show::Median),

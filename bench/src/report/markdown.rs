@@ -75,7 +75,16 @@ fn tables(out: &mut String, r: &Results) {
                 Some(reps) => {
                     let mut row = format!("| {label} | {m} |");
                     for c in t.columns {
-                        row.push_str(&format!(" {} |", cell(r, &key, c.field, c.show)));
+                        let v = match c.field {
+                            // Sizes differ between systems (Zaqar's W3), so say them.
+                            "subs" => format!(
+                                "{} × {}",
+                                cell(r, &key, "subs", Show::Median),
+                                cell(r, &key, "msgs", Show::Median)
+                            ),
+                            f => cell(r, &key, f, c.show),
+                        };
+                        row.push_str(&format!(" {v} |"));
                     }
                     row.push_str(&format!(" {} |", reps.len()));
                     let _ = writeln!(out, "{row}");

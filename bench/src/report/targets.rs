@@ -220,8 +220,15 @@ pub fn ratios(r: &Results) -> Vec<Ratio> {
             if t.is_none() {
                 continue;
             }
+            let mut name = format!("{} deliveries/s, tidings/{db} ÷ Zaqar", wl.to_uppercase());
+            let subs = |s: &str, d: &str| med(r, s, d, wl, "run", "subs");
+            if let (Some(a), Some(b)) = (subs("tidings", db), subs("zaqar", "redis")) {
+                if a != b {
+                    name.push_str(&format!(" (tidings {a:.0}, Zaqar {b:.0} subscribers)"));
+                }
+            }
             out.push(Ratio {
-                name: format!("{} deliveries/s, tidings/{db} ÷ Zaqar", wl.to_uppercase()),
+                name,
                 value: div(t, med(r, "zaqar", "redis", wl, "run", "deliveries_per_s")),
             });
         }

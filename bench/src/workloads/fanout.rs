@@ -30,6 +30,10 @@ pub struct FanoutArgs {
     /// Requests in flight while creating and deleting subscriptions.
     #[arg(long, default_value_t = 16)]
     pub setup_concurrency: usize,
+    /// Give up when creating the subscriptions takes longer than this many
+    /// seconds (Zaqar's Redis store slows down quadratically with them).
+    #[arg(long, default_value_t = 300.0)]
+    pub setup_timeout: f64,
     #[arg(long, default_value_t = 19900)]
     pub sink_port: u16,
     #[arg(long, default_value_t = 2)]
@@ -133,22 +137,37 @@ async fn measure(
     client.create_queue(queue).await?;
     let port = a.sink_port;
     let t_sub = Instant::now();
-    let ids = subscribe_all(
-        cfg,
-        queue,
-        a.subs,
-        a.setup_concurrency,
-        Arc::new(move |i| Sink::url(port, i)),
+    let ids = tokio::time::timeout(
+        Duration::from_secs_f64(a.setup_timeout),
+        subscribe_all(
+            cfg,
+            queue,
+            a.subs,
+            a.setup_concurrency,
+            Arc::new(move |i| Sink::url(port, i)),
+        ),
     )
-    .await;
+    .await
+    .unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "creating {} subscriptions took longer than {} s",
+            a.subs,
+            a.setup_timeout
+        ))
+    });
     let ids = match ids {
         Ok(ids) => ids,
         Err(e) => {
+            // The IDs are unknown here; teardown lists and deletes them.
             teardown(cfg, queue, Vec::new(), a.setup_concurrency).await;
             return Err(e);
         }
     };
     let subscribe_s = t_sub.elapsed().as_secs_f64();
+    crate::note!(
+        "{queue}: {} subscriptions created in {subscribe_s:.1} s",
+        a.subs
+    );
 
     let sampler = PeakSampler::start(pids);
     let t0 = Instant::now();
@@ -157,6 +176,7 @@ async fn measure(
     let make: RequestMaker = Arc::new(move |k| api::post_messages(&q, message_body(k)));
     let posts = run_requests(cfg, a.msgs, a.post_concurrency, make).await;
     let post_phase_s = t0.elapsed().as_secs_f64();
+    crate::note!("{queue}: {} messages posted in {post_phase_s:.2} s", a.msgs);
     let post_failures = posts
         .iter()
         .filter(|r| !matches!(r, Ok(resp) if resp.status == 201))
@@ -175,6 +195,11 @@ async fn measure(
     })
     .await;
     let peak_rss_mb = sampler.finish().await;
+    crate::note!(
+        "{queue}: waiting ended ({}) after {:.1} s",
+        outcome.label(),
+        t0.elapsed().as_secs_f64()
+    );
     tokio::time::sleep(Duration::from_secs_f64(a.settle.max(0.0))).await;
     let snap = sink.state.snapshot();
     let mut lat = sink.state.take_latencies();
@@ -193,6 +218,10 @@ async fn measure(
     };
     let t_clean = Instant::now();
     teardown(cfg, queue, ids, a.setup_concurrency).await;
+    crate::note!(
+        "{queue}: cleaned up in {:.1} s",
+        t_clean.elapsed().as_secs_f64()
+    );
     Ok(json!({
         "workload": "fanout",
         "url": a.url,
