@@ -98,7 +98,7 @@ impl ApiClient {
     }
 
     /// Sends and insists on one of `ok` statuses.
-    pub async fn expect(&mut self, req: &ApiRequest, ok: &[u16]) -> Result<Response> {
+    pub async fn send_ok(&mut self, req: &ApiRequest, ok: &[u16]) -> Result<Response> {
         let resp = self
             .send(req)
             .await
@@ -119,7 +119,7 @@ impl ApiClient {
     }
 
     pub async fn create_queue(&mut self, queue: &str) -> Result<()> {
-        self.expect(&put_queue(queue), &[201, 204]).await.map(drop)
+        self.send_ok(&put_queue(queue), &[201, 204]).await.map(drop)
     }
 
     pub async fn delete_queue(&mut self, queue: &str) -> Result<()> {
@@ -128,7 +128,7 @@ impl ApiClient {
             path: format!("/v2/queues/{queue}"),
             body: None,
         };
-        self.expect(&req, &[204, 404]).await.map(drop)
+        self.send_ok(&req, &[204, 404]).await.map(drop)
     }
 
     /// IDs of every subscription of `queue`, following `next` links.
@@ -146,7 +146,7 @@ impl ApiClient {
                 path,
                 body: None,
             };
-            let resp = self.expect(&req, &[200, 204]).await?;
+            let resp = self.send_ok(&req, &[200, 204]).await?;
             if resp.status == 204 || resp.body.is_empty() {
                 break;
             }

@@ -93,7 +93,7 @@ pub async fn teardown(cfg: &ApiConfig, queue: &str, ids: Vec<String>, concurrenc
         Ok(left) => {
             for id in left {
                 if let Err(e) = client
-                    .expect(&api::delete_subscription(queue, &id), &[204, 404])
+                    .send_ok(&api::delete_subscription(queue, &id), &[204, 404])
                     .await
                 {
                     crate::note!("{e:#}");
