@@ -123,9 +123,10 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$TIDINGS_PORT" "$CEILING_PORT" "$SINK_PORT" "$SMTP_PORT"; do
   if port_busy "$p"; then log "port 127.0.0.1:$p is in use; set the *_PORT knobs"; exit 2; fi
 done
-case "$PG_URL" in
-  postgres://*@127.*|postgres://*@localhost[:/]*|postgresql://*@127.*|postgresql://*@localhost[:/]*) ;;
-  *) log "refusing non-loopback PG_URL"; exit 2 ;;
+PG_HOST=$(sed -E 's#^[a-z]+://([^@/]*@)?(\[[^]]*\]|[^:/?]*).*#\2#' <<< "$PG_URL")
+case "$PG_HOST" in
+  127.*|localhost|'[::1]') ;;
+  *) log "refusing non-loopback PG_URL host '$PG_HOST'"; exit 2 ;;
 esac
 
 {
