@@ -39,6 +39,16 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         workers: usize,
     },
+    /// The webhook sink alone (the workloads start their own in-process).
+    Sink {
+        #[arg(long, default_value_t = 19900)]
+        port: u16,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Stop after this many seconds instead of at Ctrl-C.
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
     /// W1: single-message POSTs (keep-alive or --close; --rate for open loop).
     Post(post::PostArgs),
     /// W2/W3: webhook fan-out into the in-process sink.
@@ -77,6 +87,11 @@ async fn run(command: Command) -> Result<()> {
             println!("{}", pick::run(a)?);
             return Ok(());
         }
+        Command::Sink {
+            port,
+            workers,
+            seconds,
+        } => sink::standalone(port, workers, seconds).await?,
         Command::Post(a) => post::run(a).await?,
         Command::Fanout(a) => fanout::run(a).await?,
         Command::Latency(a) => latency::run(a).await?,

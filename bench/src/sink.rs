@@ -201,6 +201,37 @@ impl Sink {
     }
 }
 
+/// The sink on its own, for retry experiments (`/status/503/...`) and to
+/// check that it outpaces any server: serves until Ctrl-C or `seconds`,
+/// then reports what it counted.
+pub async fn standalone(
+    port: u16,
+    workers: usize,
+    seconds: Option<f64>,
+) -> Result<serde_json::Value> {
+    let sink = Sink::start(port, None, workers)?;
+    crate::note!("webhook sink on http://127.0.0.1:{port}/s/<index>");
+    let started = std::time::Instant::now();
+    match seconds {
+        Some(s) => tokio::time::sleep(std::time::Duration::from_secs_f64(s)).await,
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let s = sink.state.snapshot();
+    sink.stop().await;
+    Ok(json!({
+        "workload": "sink",
+        "seconds": crate::stats::round3(elapsed),
+        "requests": s.requests,
+        "requests_per_s": crate::stats::round1(s.requests as f64 / elapsed),
+        "unique": s.unique,
+        "duplicates": s.duplicates,
+        "unparsed": s.unparsed,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
