@@ -1,0 +1,8 @@
+//! One file per workload; each turns its arguments into one JSON result.
+pub mod email;
+pub mod fanout;
+pub mod idle_rss;
+pub mod latency;
+pub mod post;
+pub mod seed;
+pub mod wait;
