@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
+use sea_orm::ConnectionTrait;
 
 use crate::api::{self, AppState};
 use crate::clock::{SharedClock, SystemClock};
@@ -16,6 +17,7 @@ use crate::drivers::email::Mailer;
 use crate::drivers::webhook::WebhookDriver;
 use crate::service::message_posts::MessagePosts;
 use crate::store;
+use crate::store::fanout_targets::FanoutTargets;
 use crate::store::metadata_cache::MetadataCache;
 
 pub type AppDispatcher = Dispatcher<Channels>;
@@ -66,7 +68,13 @@ impl Application {
         )?);
         let wake = Arc::new(tokio::sync::Notify::new());
         let metrics = Arc::new(crate::delivery::metrics::Metrics::default());
-        let posts = MessagePosts::start(db.clone(), wake.clone(), metrics.clone());
+        let fanout_targets = Arc::new(FanoutTargets::for_backend(db.get_database_backend()));
+        let posts = MessagePosts::start(
+            db.clone(),
+            fanout_targets.clone(),
+            wake.clone(),
+            metrics.clone(),
+        );
         let state = AppState {
             db,
             clock: options.clock,
@@ -76,6 +84,7 @@ impl Application {
             wake,
             metrics,
             metadata: Arc::new(MetadataCache::default()),
+            fanout_targets,
             posts,
         };
 

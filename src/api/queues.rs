@@ -318,5 +318,6 @@ pub async fn purge(
         store::subscriptions::delete_all(&txn, &ctx.project, &name).await?;
     }
     txn.commit().await?;
+    state.fanout_targets.subscriptions_changed();
     Ok(HttpResponse::NoContent().finish())
 }

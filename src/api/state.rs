@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::delivery::metrics::Metrics;
 use crate::service::message_posts::MessagePosts;
 use crate::service::secret::SecretKey;
+use crate::store::fanout_targets::FanoutTargets;
 use crate::store::metadata_cache::MetadataCache;
 
 /// What every handler shares.
@@ -25,6 +26,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Queue metadata, read through; invalidated by this process's writes.
     pub metadata: Arc<MetadataCache>,
+    /// Whether a queue has anyone to fan out to; told of subscription
+    /// changes.
+    pub fanout_targets: Arc<FanoutTargets>,
     /// Message posts, committed in groups.
     pub posts: MessagePosts,
 }

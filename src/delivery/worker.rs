@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use serde_json::Value;
 use tokio::sync::{Notify, Semaphore};
 
@@ -225,19 +225,19 @@ impl<D: Deliver> Dispatcher<D> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let skip = self.endpoints.saturated();
         let now = self.clock.now_ms();
-        let txn = self.db.begin().await?;
-        // Look a little further than `limit`: some candidates may belong
-        // to a subscription that can take only part of its backlog now.
-        let look = limit.saturating_add(self.limits.per_subscription);
-        let candidates = delivery_leases::candidates(&txn, now, look as u64, &skip).await?;
-        let complete = candidates.len() < look;
-        let chosen = self.endpoints.choose(&candidates, limit, complete);
-        let rows = delivery_leases::lease(&txn, &chosen, now, self.limits.lease.as_millis() as i64)
-            .await?;
-        let jobs = self.load(&txn, rows, now).await?;
-        txn.commit().await?;
+        let jobs = if self.db.get_database_backend() == DbBackend::Postgres {
+            // FOR UPDATE SKIP LOCKED holds its row locks until commit.
+            let txn = self.db.begin().await?;
+            let jobs = self.lease_on(&txn, limit, now).await?;
+            txn.commit().await?;
+            jobs
+        } else {
+            // One writer: the UPDATE's own guard (only rows nobody holds)
+            // is the whole lock, and a transaction would only add round
+            // trips.
+            self.lease_on(&self.db, limit, now).await?
+        };
         tracing::trace!(limit, leased = jobs.len(), "lease");
         for job in &jobs {
             self.endpoints.started(&job.delivery.subscription_id);
@@ -245,10 +245,28 @@ impl<D: Deliver> Dispatcher<D> {
         Ok(jobs)
     }
 
+    async fn lease_on(
+        &self,
+        db: &impl ConnectionTrait,
+        limit: usize,
+        now: i64,
+    ) -> anyhow::Result<Vec<Job>> {
+        let skip = self.endpoints.saturated();
+        // Look a little further than `limit`: some candidates may belong
+        // to a subscription that can take only part of its backlog now.
+        let look = limit.saturating_add(self.limits.per_subscription);
+        let candidates = delivery_leases::candidates(db, now, look as u64, &skip).await?;
+        let complete = candidates.len() < look;
+        let chosen = self.endpoints.choose(&candidates, limit, complete);
+        let lease_ms = self.limits.lease.as_millis() as i64;
+        let rows = delivery_leases::lease(db, &chosen, now, lease_ms).await?;
+        self.load(db, rows, now).await
+    }
+
     /// Payloads and subscriptions for a lease batch, one query each.
     async fn load(
         &self,
-        db: &impl sea_orm::ConnectionTrait,
+        db: &impl ConnectionTrait,
         rows: Vec<delivery::Model>,
         now: i64,
     ) -> anyhow::Result<Vec<Job>> {

@@ -97,6 +97,7 @@ pub async fn confirm(
     store::subscriptions::set_status(&txn, &sub.id, Status::Active.as_str(), Some(now), now)
         .await?;
     txn.commit().await?;
+    state.fanout_targets.subscriptions_changed();
     tracing::info!(subscription_id = %sub.id, "subscription confirmed by link");
     sub.status = Status::Active.as_str().to_string();
     sub.confirmed_at = Some(now);
@@ -163,6 +164,7 @@ pub async fn unsubscribe(
             .await?;
     }
     txn.commit().await?;
+    state.fanout_targets.subscriptions_changed();
     if !already {
         tracing::info!(subscription_id = %id, "unsubscribed by link");
     }

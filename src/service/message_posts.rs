@@ -15,6 +15,8 @@ use tokio::sync::Notify;
 use crate::delivery::metrics::Metrics;
 use crate::domain::{ClientId, ProjectId, QueueName};
 use crate::store;
+use crate::store::batch::WriteBatch;
+use crate::store::fanout_targets::FanoutTargets;
 use crate::store::fanouts::NewFanout;
 use crate::store::group_commit::{Committer, GroupCommit, Shape};
 use crate::store::messages::{NewMessage, PostedBatch};
@@ -42,14 +44,24 @@ pub struct MessagePosts {
 impl MessagePosts {
     /// Starts the writer on the current runtime. `wake` is notified after
     /// a commit that created fan-out work.
-    pub fn start(db: DatabaseConnection, wake: Arc<Notify>, metrics: Arc<Metrics>) -> MessagePosts {
+    pub fn start(
+        db: DatabaseConnection,
+        targets: Arc<FanoutTargets>,
+        wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
+    ) -> MessagePosts {
         // SQLite has one writer (and tidings one connection to it);
         // PostgreSQL takes several transactions at once.
         let commits_at_once = match db.get_database_backend() {
             DbBackend::Postgres => 4,
             _ => 1,
         };
-        let writer = Writer { db, wake, metrics };
+        let writer = Writer {
+            db,
+            targets,
+            wake,
+            metrics,
+        };
         MessagePosts {
             writes: GroupCommit::start(
                 writer,
@@ -73,6 +85,7 @@ impl MessagePosts {
 
 struct Writer {
     db: DatabaseConnection,
+    targets: Arc<FanoutTargets>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
 }
@@ -83,7 +96,7 @@ impl Committer<Post> for Writer {
     }
 
     async fn commit(&self, batch: &[Post]) -> anyhow::Result<()> {
-        let fanned_out = commit(&self.db, batch).await?;
+        let fanned_out = commit(&self.db, &self.targets, batch).await?;
         let posted: usize = batch.iter().map(|p| p.messages.len()).sum();
         self.metrics
             .messages_posted
@@ -97,23 +110,40 @@ impl Committer<Post> for Writer {
 
 /// One transaction for many posts. Returns whether any fan-out job was
 /// created (the worker then has work).
-async fn commit(db: &DatabaseConnection, batch: &[Post]) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
-    // Queues are created lazily by posting: each distinct queue once, and
-    // once asked whether it has anyone to fan out to.
-    let mut active: HashMap<(String, String), bool> = HashMap::new();
+async fn commit(
+    db: &DatabaseConnection,
+    targets: &FanoutTargets,
+    batch: &[Post],
+) -> Result<bool, DbErr> {
+    let backend = db.get_database_backend();
+    let mut queues: Vec<(&ProjectId, &QueueName, i64)> = Vec::new();
     for post in batch {
-        let key = (
-            post.project.as_str().to_string(),
-            post.queue.as_str().to_string(),
-        );
-        if active.contains_key(&key) {
-            continue;
+        if !queues
+            .iter()
+            .any(|(p, q, _)| *p == &post.project && *q == &post.queue)
+        {
+            queues.push((&post.project, &post.queue, post.now));
         }
-        let empty = serde_json::Map::new();
-        store::queues::create_if_absent(&txn, &post.project, &post.queue, &empty, post.now).await?;
-        let any = store::subscriptions::any_active(&txn, &key.0, &key.1, post.now).await?;
-        active.insert(key, any);
+    }
+    let txn = db.begin().await?;
+    // Who to fan out to is asked once per queue (answered from memory on
+    // SQLite; see FanoutTargets).
+    let mut active: HashMap<(&str, &str), bool> = HashMap::new();
+    for (project, queue, now) in &queues {
+        let any = targets
+            .any_active(&txn, project.as_str(), queue.as_str(), *now)
+            .await?;
+        active.insert((project.as_str(), queue.as_str()), any);
+    }
+    // Queues are created lazily by posting; then the messages, and the
+    // fan-out jobs with them: a crash after this commit leaves the jobs
+    // for the worker, a crash before it leaves nothing.
+    let mut writes = WriteBatch::new();
+    let empty = serde_json::Map::new();
+    for (project, queue, now) in &queues {
+        writes.push(store::queues::create_if_absent_statement(
+            backend, project, queue, &empty, *now,
+        ));
     }
     let batches: Vec<PostedBatch> = batch
         .iter()
@@ -125,23 +155,22 @@ async fn commit(db: &DatabaseConnection, batch: &[Post]) -> Result<bool, DbErr> 
             now: post.now,
         })
         .collect();
-    store::messages::insert_batches(&txn, &batches).await?;
-    drop(batches);
-    // The fan-out jobs commit with their messages: a crash after this
-    // commit leaves them for the worker, a crash before it leaves nothing.
+    for statement in store::messages::insert_statements(backend, &batches) {
+        writes.push(statement);
+    }
     let mut jobs = Vec::new();
     for post in batch {
-        let key = (
-            post.project.as_str().to_string(),
-            post.queue.as_str().to_string(),
-        );
-        if !active.get(&key).copied().unwrap_or(false) {
+        if !active
+            .get(&(post.project.as_str(), post.queue.as_str()))
+            .copied()
+            .unwrap_or(false)
+        {
             continue;
         }
         for m in &post.messages {
             jobs.push(NewFanout {
-                project: key.0.clone(),
-                queue: key.1.clone(),
+                project: post.project.as_str().to_string(),
+                queue: post.queue.as_str().to_string(),
                 message_id: m.id.clone(),
                 payload: notification_dict(&post.queue, m, post.delay_enabled),
                 created_at: post.now,
@@ -149,7 +178,10 @@ async fn commit(db: &DatabaseConnection, batch: &[Post]) -> Result<bool, DbErr> 
         }
     }
     let fanned_out = !jobs.is_empty();
-    store::fanouts::insert(&txn, jobs).await?;
+    for statement in store::fanouts::insert_statements(backend, jobs) {
+        writes.push(statement);
+    }
+    writes.execute(&txn).await?;
     txn.commit().await?;
     Ok(fanned_out)
 }

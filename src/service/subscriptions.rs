@@ -85,6 +85,7 @@ pub async fn create(
                     None
                 };
                 txn.commit().await?;
+                state.fanout_targets.subscriptions_changed();
                 tracing::info!(subscription_id = %row.id, subscriber = %new.subscriber.parsed.masked(), status = status.as_str(), "subscription created");
                 webhook_reach::warn_if_refused(
                     &row.id,
@@ -125,6 +126,7 @@ pub async fn create(
         }
     };
     txn.commit().await?;
+    state.fanout_targets.subscriptions_changed();
     Ok(Created {
         id: row.id,
         confirm_url,
@@ -180,6 +182,7 @@ pub async fn update(
         confirmation::send(&txn, state, &row, now).await?;
     }
     txn.commit().await?;
+    state.fanout_targets.subscriptions_changed();
     if let Some(parsed) = new_subscriber {
         webhook_reach::warn_if_refused(id, &parsed, &state.settings.webhook_allow_nets);
     }
@@ -208,6 +211,7 @@ pub async fn set_confirmed(
         confirmation::send_unsubscribed(&txn, state, &row, now).await?;
     }
     txn.commit().await?;
+    state.fanout_targets.subscriptions_changed();
     Ok(())
 }
 
@@ -219,5 +223,7 @@ pub async fn delete(
 ) -> Result<(), DbErr> {
     let txn = state.db.begin().await?;
     store::subscriptions::delete(&txn, project, queue, id).await?;
-    txn.commit().await
+    txn.commit().await?;
+    state.fanout_targets.subscriptions_changed();
+    Ok(())
 }

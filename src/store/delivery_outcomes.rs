@@ -1,7 +1,11 @@
 //! Recording what became of leased deliveries: the attempt log rows and the
 //! deliveries' next state, many at once in the caller's transaction.
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait,
+};
+
+use super::batch::WriteBatch;
 
 use super::deliveries::{
     INSERT_CHUNK, STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, STATUS_SKIPPED,
@@ -46,8 +50,11 @@ pub enum Outcome {
 }
 
 /// Records every outcome and releases the leases. Successes share one
-/// UPDATE (they differ only in id); the rest are written one by one.
+/// UPDATE (they differ only in id); the rest have one each. All of it goes
+/// to the database as one batch (see `WriteBatch`).
 pub async fn record(db: &impl ConnectionTrait, outcomes: &[Outcome]) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let mut writes = WriteBatch::new();
     let attempts: Vec<delivery_attempt::ActiveModel> = outcomes
         .iter()
         .filter_map(|o| match o {
@@ -73,9 +80,7 @@ pub async fn record(db: &impl ConnectionTrait, outcomes: &[Outcome]) -> Result<(
         if chunk.is_empty() {
             break;
         }
-        DeliveryAttempt::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+        writes.push(DeliveryAttempt::insert_many(chunk).build(backend));
     }
 
     let mut delivered: Vec<(i64, i64)> = Vec::new();
@@ -105,24 +110,26 @@ pub async fn record(db: &impl ConnectionTrait, outcomes: &[Outcome]) -> Result<(
                     Next::RetryAt(at) => (STATUS_PENDING, *at),
                     _ => (STATUS_FAILED, attempt.at),
                 };
-                finish(status, next_at, attempt.at, Some(attempt.detail.clone()))
-                    .filter(delivery::Column::Id.eq(*delivery_id))
-                    .exec(db)
-                    .await?;
+                writes.push(
+                    finish(status, next_at, attempt.at, Some(attempt.detail.clone()))
+                        .filter(delivery::Column::Id.eq(*delivery_id))
+                        .build(backend),
+                );
             }
             Outcome::Skipped {
                 delivery_id,
                 reason,
                 at,
             } => {
-                Delivery::update_many()
-                    .col_expr(delivery::Column::Status, Expr::value(STATUS_SKIPPED))
-                    .col_expr(delivery::Column::LeaseUntil, null_i64())
-                    .col_expr(delivery::Column::LastError, Expr::value(reason.clone()))
-                    .col_expr(delivery::Column::UpdatedAt, Expr::value(*at))
-                    .filter(delivery::Column::Id.eq(*delivery_id))
-                    .exec(db)
-                    .await?;
+                writes.push(
+                    Delivery::update_many()
+                        .col_expr(delivery::Column::Status, Expr::value(STATUS_SKIPPED))
+                        .col_expr(delivery::Column::LeaseUntil, null_i64())
+                        .col_expr(delivery::Column::LastError, Expr::value(reason.clone()))
+                        .col_expr(delivery::Column::UpdatedAt, Expr::value(*at))
+                        .filter(delivery::Column::Id.eq(*delivery_id))
+                        .build(backend),
+                );
             }
         }
     }
@@ -140,12 +147,14 @@ pub async fn record(db: &impl ConnectionTrait, outcomes: &[Outcome]) -> Result<(
                     Expr::value(Option::<String>::None),
                 );
             }
-            update
-                .filter(delivery::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
-                .exec(db)
-                .await?;
+            writes.push(
+                update
+                    .filter(delivery::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+                    .build(backend),
+            );
         }
     }
+    writes.execute(db).await?;
     Ok(())
 }
 

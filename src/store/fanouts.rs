@@ -8,9 +8,10 @@ use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::{self, Set},
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    QuerySelect, QueryTrait, Statement,
 };
 
+use super::batch::WriteBatch;
 use super::deliveries::{INSERT_CHUNK, STATUS_PENDING};
 use super::entities::delivery;
 use super::entities::fanout::{self, Entity as Fanout};
@@ -27,8 +28,8 @@ pub struct NewFanout {
     pub created_at: i64,
 }
 
-/// Inserts fan-out jobs, a chunk of rows per statement.
-pub async fn insert(db: &impl ConnectionTrait, jobs: Vec<NewFanout>) -> Result<(), DbErr> {
+/// The INSERT statements for fan-out jobs, a chunk of rows each.
+pub fn insert_statements(backend: DbBackend, jobs: Vec<NewFanout>) -> Vec<Statement> {
     let rows: Vec<fanout::ActiveModel> = jobs
         .into_iter()
         .map(|job| fanout::ActiveModel {
@@ -42,15 +43,14 @@ pub async fn insert(db: &impl ConnectionTrait, jobs: Vec<NewFanout>) -> Result<(
             ..Default::default()
         })
         .collect();
+    let mut statements = Vec::new();
     let mut rows = rows.into_iter();
     loop {
         let chunk: Vec<fanout::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
         if chunk.is_empty() {
-            return Ok(());
+            return statements;
         }
-        Fanout::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+        statements.push(Fanout::insert_many(chunk).build(backend));
     }
 }
 
@@ -102,6 +102,8 @@ pub async fn expand(
         return Ok(None);
     }
     type PageKey = (String, String, Option<String>);
+    let backend = db.get_database_backend();
+    let mut writes = WriteBatch::new();
     let mut pages: HashMap<PageKey, Vec<subscription::Model>> = HashMap::new();
     let mut rows: Vec<delivery::ActiveModel> = Vec::new();
     let mut done: Vec<i64> = Vec::new();
@@ -134,20 +136,22 @@ pub async fn expand(
             done.push(job.id);
         } else {
             let cursor = page.last().map(|sub| sub.id.clone());
-            Fanout::update_many()
-                .col_expr(fanout::Column::Cursor, Expr::value(cursor))
-                .filter(fanout::Column::Id.eq(job.id))
-                .exec(db)
-                .await?;
+            writes.push(
+                Fanout::update_many()
+                    .col_expr(fanout::Column::Cursor, Expr::value(cursor))
+                    .filter(fanout::Column::Id.eq(job.id))
+                    .build(backend),
+            );
         }
         payloads.insert(job.id, job.payload);
     }
     if !done.is_empty() {
-        Fanout::update_many()
-            .col_expr(fanout::Column::Expanded, Expr::value(true))
-            .filter(fanout::Column::Id.is_in(done))
-            .exec(db)
-            .await?;
+        writes.push(
+            Fanout::update_many()
+                .col_expr(fanout::Column::Expanded, Expr::value(true))
+                .filter(fanout::Column::Id.is_in(done))
+                .build(backend),
+        );
     }
     let subscriptions: HashMap<&str, &subscription::Model> = pages
         .values()
@@ -169,10 +173,9 @@ pub async fn expand(
         if chunk.is_empty() {
             break;
         }
-        delivery::Entity::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+        writes.push(delivery::Entity::insert_many(chunk).build(backend));
     }
+    writes.execute(db).await?;
     let mut taken_rows = taken_rows.into_iter();
     loop {
         let chunk: Vec<delivery::ActiveModel> = taken_rows.by_ref().take(INSERT_CHUNK).collect();

@@ -1,7 +1,7 @@
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
 use super::entities::message::{self, Entity as Message};
@@ -29,12 +29,9 @@ pub struct PostedBatch<'a> {
     pub now: i64,
 }
 
-/// Inserts the messages of several posts with as few statements as
-/// possible, in the order given (their `seq` follows it).
-pub async fn insert_batches(
-    db: &impl ConnectionTrait,
-    batches: &[PostedBatch<'_>],
-) -> Result<(), DbErr> {
+/// The INSERT statements for the messages of several posts, a chunk of
+/// rows each, in the order given (their `seq` follows it).
+pub fn insert_statements(backend: DbBackend, batches: &[PostedBatch<'_>]) -> Vec<Statement> {
     let mut rows = Vec::new();
     for b in batches {
         for m in b.messages {
@@ -55,15 +52,14 @@ pub async fn insert_batches(
             });
         }
     }
+    let mut statements = Vec::new();
     let mut rows = rows.into_iter();
     loop {
         let chunk: Vec<message::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
         if chunk.is_empty() {
-            return Ok(());
+            return statements;
         }
-        Message::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+        statements.push(Message::insert_many(chunk).build(backend));
     }
 }
 

@@ -1,17 +1,20 @@
 //! Persistence: sea-orm entities and the queries over them. Nothing in here
 //! knows about HTTP; every function takes a connection or transaction so the
 //! service layer decides the transaction boundaries.
+pub mod batch;
 pub mod claims;
 pub mod db;
 pub mod deliveries;
 pub mod delivery_leases;
 pub mod delivery_outcomes;
 pub mod entities;
+pub mod fanout_targets;
 pub mod fanouts;
 pub mod group_commit;
 pub mod messages;
 pub mod metadata_cache;
 pub mod queues;
+pub mod read_cache;
 pub mod secrets;
 pub mod subscriptions;
 pub mod sweeper;

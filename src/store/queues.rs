@@ -1,7 +1,7 @@
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
 use super::entities::queue::{self, Entity as Queue};
@@ -15,6 +15,19 @@ pub async fn create_if_absent(
     metadata: &serde_json::Map<String, serde_json::Value>,
     now: i64,
 ) -> Result<bool, DbErr> {
+    let statement =
+        create_if_absent_statement(db.get_database_backend(), project, name, metadata, now);
+    Ok(db.execute(statement).await?.rows_affected() > 0)
+}
+
+/// The statement of `create_if_absent`, to run with others.
+pub fn create_if_absent_statement(
+    backend: DbBackend,
+    project: &ProjectId,
+    name: &QueueName,
+    metadata: &serde_json::Map<String, serde_json::Value>,
+    now: i64,
+) -> Statement {
     let row = queue::ActiveModel {
         project: Set(project.as_str().to_string()),
         name: Set(name.as_str().to_string()),
@@ -22,15 +35,13 @@ pub async fn create_if_absent(
         created_at: Set(now),
         ..Default::default()
     };
-    let inserted = Queue::insert(row)
+    Queue::insert(row)
         .on_conflict(
             OnConflict::columns([queue::Column::Project, queue::Column::Name])
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(db)
-        .await?;
-    Ok(inserted > 0)
+        .build(backend)
 }
 
 pub async fn get(
