@@ -25,6 +25,8 @@ pub type AppDispatcher = Dispatcher<Channels>;
 /// How long a graceful stop waits for delivery attempts in flight (a little
 /// more than the webhook driver's total timeout).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+/// How often SQLite's write-ahead log is copied into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
 pub struct Application {
     port: u16,
@@ -136,6 +138,12 @@ impl Application {
                 retention,
             )));
             workers.push(tokio::spawn(Arc::clone(&dispatcher).run()));
+            if state.settings.database_url.starts_with("sqlite:") {
+                workers.push(tokio::spawn(store::checkpointer::run(
+                    state.settings.database_url.clone(),
+                    CHECKPOINT_INTERVAL,
+                )));
+            }
         }
         Ok(Application {
             port,

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_queues_messages_claims;
 mod m20261123_000002_create_subscriptions;
 mod m20261123_000003_create_deliveries;
+mod m20261130_000004_index_hot_paths;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_queues_messages_claims::Migration),
             Box::new(m20261123_000002_create_subscriptions::Migration),
             Box::new(m20261123_000003_create_deliveries::Migration),
+            Box::new(m20261130_000004_index_hot_paths::Migration),
         ]
     }
 }

@@ -31,6 +31,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // store::checkpointer does this off the write path; this
+                // is the safety net should it fall behind (80 MiB of WAL).
+                .pragma("wal_autocheckpoint", "20000")
         });
     } else {
         options.max_connections(16).min_connections(1);
