@@ -164,7 +164,9 @@ fn parse_batch(
             0
         };
         batch.push(NewMessage {
-            id: uuid::Uuid::new_v4().to_string(),
+            // Time-ordered (v7): each post appends to the id index instead
+            // of dirtying a random page of it per message.
+            id: uuid::Uuid::now_v7().to_string(),
             body,
             ttl,
             delay,
