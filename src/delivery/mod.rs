@@ -3,6 +3,7 @@
 mod attempt_log;
 pub mod channels;
 pub mod endpoint_slots;
+mod intake;
 pub mod job;
 pub mod metrics;
 pub mod outbox;

@@ -10,24 +10,20 @@
 //! loads their payloads and subscriptions with one query each, and outcomes
 //! are group-committed (an attempt counts as finished only once its outcome
 //! is stored).
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
-use serde_json::Value;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{Notify, Semaphore};
 
 use super::endpoint_slots::EndpointSlots;
-use super::job::{kind_of, outcome_of, Deliver, Handled, Job};
+use super::job::{outcome_of, Deliver, Handled, Job};
 use super::metrics::Metrics;
-use super::outbox::DeliveryKind;
 use crate::clock::SharedClock;
+use crate::store::delivery_leases;
 use crate::store::delivery_outcomes::{self, Outcome};
-use crate::store::entities::delivery;
 use crate::store::group_commit::{Committer, GroupCommit, Shape};
-use crate::store::{delivery_leases, fanouts};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -53,28 +49,30 @@ impl Default for Limits {
     }
 }
 
-/// Delivery rows written by one fan-out transaction, at most (plus one
-/// subscription page).
-const EXPAND_ROWS_PER_COMMIT: usize = 2000;
 /// Outcomes recorded by one transaction, at most.
 const OUTCOMES_PER_COMMIT: usize = 2000;
 /// How long a finished attempt may wait for others to share its commit.
 /// Attempts finish one by one; without this each would be a transaction.
 const OUTCOME_LINGER: Duration = Duration::from_millis(2);
+/// Outcomes waiting for their commit, at most; attempts wait beyond it.
+const MAX_UNRECORDED: usize = 4096;
 /// Leases taken by one pass, at most.
 const LEASE_BATCH: usize = 256;
 
 pub struct Dispatcher<D> {
-    db: DatabaseConnection,
-    clock: SharedClock,
+    pub(super) db: DatabaseConnection,
+    pub(super) clock: SharedClock,
     channels: Arc<D>,
-    limits: Limits,
+    pub(super) limits: Limits,
+    /// One per attempt in flight (`limits.global`).
     slots: Arc<Semaphore>,
-    endpoints: EndpointSlots,
+    /// One per outcome not yet stored.
+    recording: Arc<Semaphore>,
+    pub(super) endpoints: EndpointSlots<Job>,
     outcomes: GroupCommit<Outcome>,
     /// New work was committed (posts, subscriptions, redelivery requests).
     wake: Arc<Notify>,
-    /// An attempt finished: a slot is free again.
+    /// Room was freed: worth a lease.
     freed: Notify,
     metrics: Arc<Metrics>,
     /// Set by `shutdown`: take no new work.
@@ -122,6 +120,7 @@ impl<D: Deliver> Dispatcher<D> {
             channels,
             limits,
             slots: Arc::new(Semaphore::new(limits.global)),
+            recording: Arc::new(Semaphore::new(MAX_UNRECORDED)),
             endpoints: EndpointSlots::new(limits.per_subscription),
             outcomes,
             wake,
@@ -129,184 +128,6 @@ impl<D: Deliver> Dispatcher<D> {
             metrics,
             stopping: AtomicBool::new(false),
         })
-    }
-
-    /// Expands up to `max_commits` transactions' worth of fan-out jobs,
-    /// taking up to `budget` of the new deliveries on the spot (within
-    /// their subscriptions' bounds): those need no lease of their own.
-    /// Returns how many deliveries were created, and the jobs taken.
-    pub async fn expand_fanouts(
-        &self,
-        max_commits: usize,
-        budget: usize,
-    ) -> anyhow::Result<(u64, Vec<Job>)> {
-        let mut created = 0;
-        let mut jobs = Vec::new();
-        for _ in 0..max_commits {
-            let mut left = budget.saturating_sub(jobs.len());
-            let mut reserved: HashMap<String, usize> = HashMap::new();
-            let endpoints = &self.endpoints;
-            let mut take = |subscription_id: &str| {
-                if left == 0 || !endpoints.try_start(subscription_id) {
-                    return false;
-                }
-                left -= 1;
-                *reserved.entry(subscription_id.to_string()).or_insert(0) += 1;
-                true
-            };
-            let now = self.clock.now_ms();
-            let result = self.expand_once(now, &mut take).await;
-            let expanded = match result {
-                Ok(expanded) => expanded,
-                Err(err) => {
-                    self.release(reserved);
-                    return Err(err);
-                }
-            };
-            let Some(expanded) = expanded else {
-                self.release(reserved);
-                break;
-            };
-            created += expanded.created;
-            let mut parsed: HashMap<i64, Value> = HashMap::new();
-            for taken in expanded.taken {
-                if let Some(n) = reserved.get_mut(&taken.delivery.subscription_id) {
-                    *n = n.saturating_sub(1);
-                }
-                let fanout_id = taken.delivery.fanout_id.unwrap_or_default();
-                let payload = parsed
-                    .entry(fanout_id)
-                    .or_insert_with(|| parse(Some(taken.payload)))
-                    .clone();
-                jobs.push(Job {
-                    kind: DeliveryKind::Notification,
-                    delivery: taken.delivery,
-                    payload,
-                    subscription: Some(taken.subscription),
-                });
-            }
-            self.release(reserved);
-        }
-        Ok((created, jobs))
-    }
-
-    async fn expand_once(
-        &self,
-        now: i64,
-        take: &mut (dyn FnMut(&str) -> bool + Send),
-    ) -> anyhow::Result<Option<fanouts::Expanded>> {
-        let txn = self.db.begin().await?;
-        let expanded = fanouts::expand(
-            &txn,
-            now,
-            self.limits.fanout_batch,
-            EXPAND_ROWS_PER_COMMIT,
-            self.limits.lease.as_millis() as i64,
-            take,
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(expanded)
-    }
-
-    /// Gives back endpoint slots reserved for deliveries that were not
-    /// taken after all.
-    fn release(&self, reserved: HashMap<String, usize>) {
-        for (subscription_id, n) in reserved {
-            for _ in 0..n {
-                self.endpoints.finished(&subscription_id);
-            }
-        }
-    }
-
-    /// Leases up to `limit` due deliveries, no subscription beyond its
-    /// bound, and loads what their attempts need.
-    async fn lease(&self, limit: usize) -> anyhow::Result<Vec<Job>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let now = self.clock.now_ms();
-        let jobs = if self.db.get_database_backend() == DbBackend::Postgres {
-            // FOR UPDATE SKIP LOCKED holds its row locks until commit.
-            let txn = self.db.begin().await?;
-            let jobs = self.lease_on(&txn, limit, now).await?;
-            txn.commit().await?;
-            jobs
-        } else {
-            // One writer: the UPDATE's own guard (only rows nobody holds)
-            // is the whole lock, and a transaction would only add round
-            // trips.
-            self.lease_on(&self.db, limit, now).await?
-        };
-        tracing::trace!(limit, leased = jobs.len(), "lease");
-        for job in &jobs {
-            self.endpoints.started(&job.delivery.subscription_id);
-        }
-        Ok(jobs)
-    }
-
-    async fn lease_on(
-        &self,
-        db: &impl ConnectionTrait,
-        limit: usize,
-        now: i64,
-    ) -> anyhow::Result<Vec<Job>> {
-        let skip = self.endpoints.saturated();
-        // Look a little further than `limit`: some candidates may belong
-        // to a subscription that can take only part of its backlog now.
-        let look = limit.saturating_add(self.limits.per_subscription);
-        let candidates = delivery_leases::candidates(db, now, look as u64, &skip).await?;
-        let complete = candidates.len() < look;
-        let chosen = self.endpoints.choose(&candidates, limit, complete);
-        let lease_ms = self.limits.lease.as_millis() as i64;
-        let rows = delivery_leases::lease(db, &chosen, now, lease_ms).await?;
-        self.load(db, rows, now).await
-    }
-
-    /// Payloads and subscriptions for a lease batch, one query each.
-    async fn load(
-        &self,
-        db: &impl ConnectionTrait,
-        rows: Vec<delivery::Model>,
-        now: i64,
-    ) -> anyhow::Result<Vec<Job>> {
-        let fanout_ids: Vec<i64> = rows
-            .iter()
-            .filter_map(|d| d.fanout_id)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let subscription_ids: Vec<String> = rows
-            .iter()
-            .map(|d| d.subscription_id.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut payloads = fanouts::payloads(db, &fanout_ids).await?;
-        let subscriptions = delivery_leases::live_subscriptions(db, &subscription_ids, now).await?;
-        let mut parsed: HashMap<i64, Value> = HashMap::new();
-        let mut jobs = Vec::with_capacity(rows.len());
-        for d in rows {
-            let payload = match d.fanout_id {
-                Some(fanout_id) => match parsed.get(&fanout_id) {
-                    Some(value) => value.clone(),
-                    None => {
-                        let value = parse(payloads.remove(&fanout_id));
-                        parsed.insert(fanout_id, value.clone());
-                        value
-                    }
-                },
-                None => parse(d.payload.clone()),
-            };
-            let subscription = subscriptions.get(&d.subscription_id).cloned();
-            jobs.push(Job {
-                kind: kind_of(&d),
-                delivery: d,
-                payload,
-                subscription,
-            });
-        }
-        Ok(jobs)
     }
 
     /// One pass: expand fan-outs, then attempt every due delivery (within
@@ -317,16 +138,30 @@ impl<D: Deliver> Dispatcher<D> {
         let (_, mut jobs) = self.expand_fanouts(usize::MAX, global).await?;
         let more = self.lease(global.saturating_sub(jobs.len())).await?;
         jobs.extend(more);
-        let count = jobs.len();
-        let mut tasks = Vec::with_capacity(count);
+        let handled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::with_capacity(jobs.len());
         for job in jobs {
             let this = Arc::clone(self);
-            tasks.push(tokio::spawn(async move { this.process(job).await }));
+            let handled = Arc::clone(&handled);
+            tasks.push(tokio::spawn(async move {
+                let mut next = Some(job);
+                while let Some(job) = next {
+                    handled.fetch_add(1, Ordering::Relaxed);
+                    next = this.process(job).await;
+                }
+            }));
         }
         for task in tasks {
             let _ = task.await;
         }
-        Ok(count)
+        self.recorded().await;
+        Ok(handled.load(Ordering::Relaxed))
+    }
+
+    /// Waits until every outcome handed to the recorder is stored.
+    async fn recorded(&self) {
+        let all = u32::try_from(MAX_UNRECORDED).unwrap_or(u32::MAX);
+        let _ = self.recording.acquire_many(all).await;
     }
 
     /// Runs passes until nothing is due.
@@ -402,8 +237,9 @@ impl<D: Deliver> Dispatcher<D> {
         }
     }
 
-    /// Starts an attempt per job, each holding one of the worker's slots.
-    /// False once the worker is shutting down.
+    /// Starts an attempt per job, each holding one of the worker's slots;
+    /// the same task then runs its subscription's queued deliveries, one
+    /// after the other. False once the worker is shutting down.
     async fn spawn_attempts(self: &Arc<Self>, jobs: Vec<Job>, threshold: usize) -> bool {
         for job in jobs {
             let Ok(permit) = Arc::clone(&self.slots).acquire_owned().await else {
@@ -411,7 +247,10 @@ impl<D: Deliver> Dispatcher<D> {
             };
             let this = Arc::clone(self);
             tokio::spawn(async move {
-                this.process(job).await;
+                let mut next = Some(job);
+                while let Some(job) = next {
+                    next = this.process(job).await;
+                }
                 drop(permit);
                 if this.slots.available_permits() == threshold {
                     this.freed.notify_one();
@@ -428,36 +267,60 @@ impl<D: Deliver> Dispatcher<D> {
     pub async fn shutdown(&self, grace: Duration) {
         self.stopping.store(true, Ordering::SeqCst);
         self.wake.notify_one();
+        // Queued deliveries have not started: give their leases back so
+        // the next process need not wait for them to run out.
+        let queued: Vec<i64> = self
+            .endpoints
+            .take_queued()
+            .into_iter()
+            .map(|job| job.delivery.id)
+            .collect();
+        if let Err(err) = delivery_leases::release(&self.db, &queued).await {
+            tracing::warn!(error = %err, "could not give back queued leases; they run out on their own");
+        }
         let all = u32::try_from(self.limits.global).unwrap_or(u32::MAX);
-        if tokio::time::timeout(grace, self.slots.acquire_many(all))
-            .await
-            .is_err()
-        {
+        let settled = async {
+            let _in_flight = self.slots.acquire_many(all).await;
+            self.recorded().await;
+        };
+        if tokio::time::timeout(grace, settled).await.is_err() {
             tracing::warn!(
                 "deliveries still in flight at shutdown; they will be retried after their lease"
             );
         }
     }
 
-    /// One attempt, then its outcome recorded. The subscription's
-    /// in-flight count drops as soon as the endpoint has answered: the
-    /// bound protects the endpoint, and the row stays leased (so nobody
-    /// takes it again) until its outcome is stored.
-    async fn process(&self, job: Job) {
+    /// One attempt; its outcome goes to the recorder (group-committed)
+    /// while the endpoint's next queued delivery, returned here, starts at
+    /// once. The row stays leased until its outcome is stored, so nobody
+    /// takes it again meanwhile.
+    async fn process(self: &Arc<Self>, job: Job) -> Option<Job> {
         let id = job.delivery.id;
         let subscription_id = job.delivery.subscription_id.clone();
         let outcome = self.attempt(job).await;
-        if self.endpoints.finished(&subscription_id) {
+        let (next, lease_again) = self.endpoints.finished(&subscription_id);
+        if lease_again {
             self.freed.notify_one();
         }
-        let recorded = match outcome {
-            Ok(outcome) => self.outcomes.submit(outcome).await,
-            Err(err) => Err(err),
-        };
-        if let Err(err) = recorded {
-            // The lease runs out and another pass retries: at-least-once.
-            tracing::warn!(delivery_id = id, error = %format!("{err:#}"), "delivery step failed; will be retried after the lease");
+        match outcome {
+            Ok(outcome) => {
+                let Ok(unrecorded) = Arc::clone(&self.recording).acquire_owned().await else {
+                    return next;
+                };
+                let this = Arc::clone(self);
+                tokio::spawn(async move {
+                    if let Err(err) = this.outcomes.submit(outcome).await {
+                        // The lease runs out and another pass retries.
+                        tracing::warn!(delivery_id = id, error = %format!("{err:#}"), "recording a delivery attempt failed; it will be retried after its lease");
+                    }
+                    drop(unrecorded);
+                });
+            }
+            Err(err) => {
+                tracing::warn!(delivery_id = id, error = %format!("{err:#}"), "delivery step failed; will be retried after the lease");
+            }
         }
+        next
     }
 
     #[tracing::instrument(skip_all, fields(delivery_id = job.delivery.id, subscription_id = %job.delivery.subscription_id, queue = %job.delivery.queue))]
@@ -485,10 +348,4 @@ impl<D: Deliver> Dispatcher<D> {
         }
         Ok(outcome)
     }
-}
-
-/// A stored payload as JSON (Null when missing or unreadable).
-fn parse(text: Option<String>) -> Value {
-    text.and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null)
 }

@@ -91,6 +91,23 @@ pub async fn lease(
     Ok(rows)
 }
 
+/// Gives leases back without an attempt (deliveries queued but not
+/// started when the worker stops).
+pub async fn release(db: &impl ConnectionTrait, ids: &[i64]) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    Delivery::update_many()
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The live (unexpired) subscriptions among `ids`, by id. A missing id
 /// means the subscription was deleted or has expired.
 pub async fn live_subscriptions(
