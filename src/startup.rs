@@ -69,12 +69,13 @@ impl Application {
             settings.templates_dir.as_deref(),
         )?);
         let wake = Arc::new(tokio::sync::Notify::new());
+        let fanouts_ready = Arc::new(tokio::sync::Notify::new());
         let metrics = Arc::new(crate::delivery::metrics::Metrics::default());
         let fanout_targets = Arc::new(FanoutTargets::for_backend(db.get_database_backend()));
         let posts = MessagePosts::start(
             db.clone(),
             fanout_targets.clone(),
-            wake.clone(),
+            fanouts_ready.clone(),
             metrics.clone(),
         );
         let state = AppState {
@@ -124,6 +125,7 @@ impl Application {
             Arc::new(channels),
             limits,
             state.wake.clone(),
+            fanouts_ready,
             state.metrics.clone(),
         );
 

@@ -62,7 +62,10 @@ fn fresh_work_waits_behind_older_work() {
     slots.admit("a", 9, false);
     assert!(!slots.try_reserve("a"), "no room: this one is left waiting");
     assert_eq!(slots.finished("a"), (Some(3), false));
-    assert!(slots.choose(&[], 10, true).is_empty(), "a lease finds it gone");
+    assert!(
+        slots.choose(&[], 10, true).is_empty(),
+        "a lease finds it gone"
+    );
     assert!(slots.try_reserve("a"), "nothing waits any more");
 }
 

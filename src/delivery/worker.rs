@@ -56,6 +56,8 @@ const OUTCOMES_PER_COMMIT: usize = 2000;
 const OUTCOME_LINGER: Duration = Duration::from_millis(2);
 /// Outcomes waiting for their commit, at most; attempts wait beyond it.
 const MAX_UNRECORDED: usize = 4096;
+/// How long the worker lets new fan-out jobs gather before expanding them.
+const EXPAND_LINGER: Duration = Duration::from_millis(1);
 /// Leases taken by one pass, at most.
 const LEASE_BATCH: usize = 256;
 
@@ -70,8 +72,10 @@ pub struct Dispatcher<D> {
     recording: Arc<Semaphore>,
     pub(super) endpoints: EndpointSlots<Job>,
     outcomes: GroupCommit<Outcome>,
-    /// New work was committed (posts, subscriptions, redelivery requests).
+    /// Deliveries were committed (redelivery requests and the like).
     wake: Arc<Notify>,
+    /// Posted messages left fan-out jobs.
+    fanouts_ready: Arc<Notify>,
     /// Room was freed: worth a lease.
     freed: Notify,
     metrics: Arc<Metrics>,
@@ -104,6 +108,7 @@ impl<D: Deliver> Dispatcher<D> {
         channels: Arc<D>,
         limits: Limits,
         wake: Arc<Notify>,
+        fanouts_ready: Arc<Notify>,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         let outcomes = GroupCommit::start(
@@ -124,6 +129,7 @@ impl<D: Deliver> Dispatcher<D> {
             endpoints: EndpointSlots::new(limits.per_subscription),
             outcomes,
             wake,
+            fanouts_ready,
             freed: Notify::new(),
             metrics,
             stopping: AtomicBool::new(false),
@@ -177,12 +183,14 @@ impl<D: Deliver> Dispatcher<D> {
     }
 
     /// The background loop: keeps every free slot busy with due work and
-    /// sleeps only until woken by new work, a freed slot or the poll
-    /// interval. Fan-out jobs are looked for only when new work was
-    /// announced, at each poll, and while the last look found some: a
-    /// finished attempt alone creates none.
+    /// sleeps only until woken. Fan-out jobs are looked for when posts
+    /// announce some, at each poll, and while the last look found some;
+    /// the database is asked for due deliveries when something may have
+    /// made some due or made room for them: an announcement, a poll (for
+    /// retries coming due), room freed, or a look that left work behind.
     pub async fn run(self: Arc<Self>) {
         let mut look_for_fanouts = true;
+        let mut lease_wanted = true;
         // Slots come back one attempt at a time; leasing for each would
         // make a transaction per delivery. Lease when a quarter of the
         // worker's slots are free, or (see `EndpointSlots`) when a
@@ -197,6 +205,8 @@ impl<D: Deliver> Dispatcher<D> {
                 match self.expand_fanouts(4, budget).await {
                     Ok((created, jobs)) => {
                         look_for_fanouts = created > 0;
+                        // Some of what was created may not have been taken.
+                        lease_wanted |= created > jobs.len() as u64;
                         if !self.spawn_attempts(jobs, threshold).await {
                             return;
                         }
@@ -208,31 +218,40 @@ impl<D: Deliver> Dispatcher<D> {
             }
             let free = self.slots.available_permits();
             let asked = free.min(LEASE_BATCH);
-            let leased = if free >= threshold {
-                match self.lease(asked).await {
+            let mut got = 0;
+            if lease_wanted && free >= threshold {
+                let leased = match self.lease(asked).await {
                     Ok(leased) => leased,
                     Err(err) => {
                         tracing::warn!(error = %format!("{err:#}"), "leasing deliveries failed");
                         Vec::new()
                     }
+                };
+                got = leased.len();
+                // A full lease may have left more due work behind.
+                lease_wanted = got == asked;
+                if !self.spawn_attempts(leased, threshold).await {
+                    return;
                 }
-            } else {
-                Vec::new()
-            };
-            let got = leased.len();
-            if !self.spawn_attempts(leased, threshold).await {
-                return;
             }
-            // A full lease may have left more due work behind.
             if look_for_fanouts
-                || (got > 0 && got == asked && self.slots.available_permits() >= threshold)
+                || (got > 0 && lease_wanted && self.slots.available_permits() >= threshold)
             {
                 continue;
             }
             tokio::select! {
-                _ = self.wake.notified() => look_for_fanouts = true,
-                _ = self.freed.notified() => {}
-                _ = tokio::time::sleep(self.limits.poll) => look_for_fanouts = true,
+                _ = self.fanouts_ready.notified() => {
+                    // Posts commit hundreds of times a second under load;
+                    // a moment's wait lets one expansion take many of them.
+                    tokio::time::sleep(EXPAND_LINGER).await;
+                    look_for_fanouts = true;
+                }
+                _ = self.wake.notified() => lease_wanted = true,
+                _ = self.freed.notified() => lease_wanted = true,
+                _ = tokio::time::sleep(self.limits.poll) => {
+                    look_for_fanouts = true;
+                    lease_wanted = true;
+                }
             }
         }
     }

@@ -98,6 +98,8 @@ pub async fn confirm(
         .await?;
     txn.commit().await?;
     state.fanout_targets.subscriptions_changed();
+    // Confirmation and unsubscribe notices go out now, not at the next poll.
+    state.wake.notify_one();
     tracing::info!(subscription_id = %sub.id, "subscription confirmed by link");
     sub.status = Status::Active.as_str().to_string();
     sub.confirmed_at = Some(now);
@@ -165,6 +167,8 @@ pub async fn unsubscribe(
     }
     txn.commit().await?;
     state.fanout_targets.subscriptions_changed();
+    // Confirmation and unsubscribe notices go out now, not at the next poll.
+    state.wake.notify_one();
     if !already {
         tracing::info!(subscription_id = %id, "unsubscribed by link");
     }

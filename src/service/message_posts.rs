@@ -42,12 +42,12 @@ pub struct MessagePosts {
 }
 
 impl MessagePosts {
-    /// Starts the writer on the current runtime. `wake` is notified after
-    /// a commit that created fan-out work.
+    /// Starts the writer on the current runtime. `fanouts_ready` is notified
+    /// after a commit that created fan-out jobs.
     pub fn start(
         db: DatabaseConnection,
         targets: Arc<FanoutTargets>,
-        wake: Arc<Notify>,
+        fanouts_ready: Arc<Notify>,
         metrics: Arc<Metrics>,
     ) -> MessagePosts {
         // SQLite has one writer (and tidings one connection to it);
@@ -59,7 +59,7 @@ impl MessagePosts {
         let writer = Writer {
             db,
             targets,
-            wake,
+            fanouts_ready,
             metrics,
         };
         MessagePosts {
@@ -86,7 +86,7 @@ impl MessagePosts {
 struct Writer {
     db: DatabaseConnection,
     targets: Arc<FanoutTargets>,
-    wake: Arc<Notify>,
+    fanouts_ready: Arc<Notify>,
     metrics: Arc<Metrics>,
 }
 
@@ -102,7 +102,7 @@ impl Committer<Post> for Writer {
             .messages_posted
             .fetch_add(posted as u64, Ordering::Relaxed);
         if fanned_out {
-            self.wake.notify_one();
+            self.fanouts_ready.notify_one();
         }
         Ok(())
     }

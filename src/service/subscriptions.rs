@@ -86,6 +86,8 @@ pub async fn create(
                 };
                 txn.commit().await?;
                 state.fanout_targets.subscriptions_changed();
+                // Confirmation and unsubscribe notices go out now, not at the next poll.
+                state.wake.notify_one();
                 tracing::info!(subscription_id = %row.id, subscriber = %new.subscriber.parsed.masked(), status = status.as_str(), "subscription created");
                 webhook_reach::warn_if_refused(
                     &row.id,
@@ -127,6 +129,8 @@ pub async fn create(
     };
     txn.commit().await?;
     state.fanout_targets.subscriptions_changed();
+    // Confirmation and unsubscribe notices go out now, not at the next poll.
+    state.wake.notify_one();
     Ok(Created {
         id: row.id,
         confirm_url,
@@ -183,6 +187,8 @@ pub async fn update(
     }
     txn.commit().await?;
     state.fanout_targets.subscriptions_changed();
+    // Confirmation and unsubscribe notices go out now, not at the next poll.
+    state.wake.notify_one();
     if let Some(parsed) = new_subscriber {
         webhook_reach::warn_if_refused(id, &parsed, &state.settings.webhook_allow_nets);
     }
@@ -212,6 +218,8 @@ pub async fn set_confirmed(
     }
     txn.commit().await?;
     state.fanout_targets.subscriptions_changed();
+    // Confirmation and unsubscribe notices go out now, not at the next poll.
+    state.wake.notify_one();
     Ok(())
 }
 
@@ -225,5 +233,7 @@ pub async fn delete(
     store::subscriptions::delete(&txn, project, queue, id).await?;
     txn.commit().await?;
     state.fanout_targets.subscriptions_changed();
+    // Confirmation and unsubscribe notices go out now, not at the next poll.
+    state.wake.notify_one();
     Ok(())
 }
