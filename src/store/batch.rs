@@ -8,7 +8,26 @@
 //! writes whose results nobody reads travel together. PostgreSQL's extended
 //! protocol allows one statement per prepared query: there they run one by
 //! one.
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait, Statement, Value,
+};
+
+/// Rows per INSERT statement: within SQLite's bound-parameter limit (32,766)
+/// and PostgreSQL's (65,535) at the widest row here (sixteen columns).
+pub const INSERT_CHUNK: usize = 1000;
+
+/// INSERT statements for `rows`, a chunk of rows each, in order.
+pub fn insert_statements<A: ActiveModelTrait>(backend: DbBackend, rows: Vec<A>) -> Vec<Statement> {
+    let mut rows = rows.into_iter();
+    let mut statements = Vec::new();
+    loop {
+        let chunk: Vec<A> = rows.by_ref().take(INSERT_CHUNK).collect();
+        if chunk.is_empty() {
+            return statements;
+        }
+        statements.push(A::Entity::insert_many(chunk).build(backend));
+    }
+}
 
 /// Builds the statements to run as one unit.
 #[derive(Debug, Default)]

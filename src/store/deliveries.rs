@@ -17,10 +17,6 @@ pub const STATUS_DELIVERED: &str = "delivered";
 pub const STATUS_FAILED: &str = "failed";
 pub const STATUS_SKIPPED: &str = "skipped";
 
-/// Rows per INSERT statement: within SQLite's bound-parameter limit (32,766)
-/// at the widest row here (sixteen columns).
-pub(super) const INSERT_CHUNK: usize = 1000;
-
 pub async fn insert(db: &impl ConnectionTrait, d: NewDelivery, now: i64) -> Result<(), DbErr> {
     let row = delivery::ActiveModel {
         project: Set(d.project),

@@ -5,13 +5,10 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait,
 };
 
-use super::batch::WriteBatch;
-
-use super::deliveries::{
-    INSERT_CHUNK, STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, STATUS_SKIPPED,
-};
+use super::batch::{WriteBatch, INSERT_CHUNK};
+use super::deliveries::{STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, STATUS_SKIPPED};
 use super::entities::delivery::{self, Entity as Delivery};
-use super::entities::delivery_attempt::{self, Entity as DeliveryAttempt};
+use super::entities::delivery_attempt;
 
 /// What happens to a delivery after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,13 +71,8 @@ pub async fn record(db: &impl ConnectionTrait, outcomes: &[Outcome]) -> Result<(
             Outcome::Skipped { .. } => None,
         })
         .collect();
-    let mut attempts = attempts.into_iter();
-    loop {
-        let chunk: Vec<_> = attempts.by_ref().take(INSERT_CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        writes.push(DeliveryAttempt::insert_many(chunk).build(backend));
+    for statement in super::batch::insert_statements(backend, attempts) {
+        writes.push(statement);
     }
 
     let mut delivered: Vec<(i64, i64)> = Vec::new();

@@ -11,8 +11,8 @@ use sea_orm::{
     QuerySelect, QueryTrait, Statement,
 };
 
-use super::batch::WriteBatch;
-use super::deliveries::{INSERT_CHUNK, STATUS_PENDING};
+use super::batch::{WriteBatch, INSERT_CHUNK};
+use super::deliveries::STATUS_PENDING;
 use super::entities::delivery;
 use super::entities::fanout::{self, Entity as Fanout};
 use super::entities::subscription;
@@ -43,15 +43,7 @@ pub fn insert_statements(backend: DbBackend, jobs: Vec<NewFanout>) -> Vec<Statem
             ..Default::default()
         })
         .collect();
-    let mut statements = Vec::new();
-    let mut rows = rows.into_iter();
-    loop {
-        let chunk: Vec<fanout::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
-        if chunk.is_empty() {
-            return statements;
-        }
-        statements.push(Fanout::insert_many(chunk).build(backend));
-    }
+    super::batch::insert_statements(backend, rows)
 }
 
 /// Fan-out jobs looked at per expansion pass.
@@ -167,13 +159,8 @@ pub async fn expand(
     let (taken_rows, rest): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .partition(|row| matches!(&row.lease_until, ActiveValue::Set(Some(_))));
-    let mut rest = rest.into_iter();
-    loop {
-        let chunk: Vec<delivery::ActiveModel> = rest.by_ref().take(INSERT_CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        writes.push(delivery::Entity::insert_many(chunk).build(backend));
+    for statement in super::batch::insert_statements(backend, rest) {
+        writes.push(statement);
     }
     writes.execute(db).await?;
     let mut taken_rows = taken_rows.into_iter();

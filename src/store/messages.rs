@@ -1,7 +1,7 @@
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use super::entities::message::{self, Entity as Message};
@@ -15,10 +15,6 @@ pub struct NewMessage {
     pub ttl: i64,
     pub delay: i64,
 }
-
-/// Rows per INSERT statement: well under SQLite's bound-parameter limit
-/// (32,766) and PostgreSQL's (65,535) at twelve columns a row.
-const INSERT_CHUNK: usize = 1000;
 
 /// One post's messages, with who posted them and when.
 pub struct PostedBatch<'a> {
@@ -52,15 +48,7 @@ pub fn insert_statements(backend: DbBackend, batches: &[PostedBatch<'_>]) -> Vec
             });
         }
     }
-    let mut statements = Vec::new();
-    let mut rows = rows.into_iter();
-    loop {
-        let chunk: Vec<message::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
-        if chunk.is_empty() {
-            return statements;
-        }
-        statements.push(Message::insert_many(chunk).build(backend));
-    }
+    super::batch::insert_statements(backend, rows)
 }
 
 fn in_queue(project: &ProjectId, queue: &QueueName) -> sea_orm::Condition {
