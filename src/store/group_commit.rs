@@ -133,3 +133,115 @@ async fn run<T: Send + 'static, C: Committer<T>>(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::sync::Notify;
+
+    use super::*;
+
+    /// Records each batch. The first commit announces itself and then
+    /// waits for the test to open the gate, so others queue behind it.
+    struct Recorder {
+        batches: Arc<Mutex<Vec<Vec<u32>>>>,
+        started: Arc<Notify>,
+        gate: Arc<Notify>,
+        fail_on: Option<u32>,
+    }
+
+    impl Committer<u32> for Recorder {
+        fn weight(&self, _: &u32) -> usize {
+            1
+        }
+
+        async fn commit(&self, batch: &[u32]) -> anyhow::Result<()> {
+            let first = self.batches.lock().unwrap().is_empty();
+            if first {
+                self.started.notify_one();
+                self.gate.notified().await;
+            }
+            self.batches.lock().unwrap().push(batch.to_vec());
+            match self.fail_on {
+                Some(bad) if batch.contains(&bad) => anyhow::bail!("disk full"),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    struct Harness {
+        writes: GroupCommit<u32>,
+        batches: Arc<Mutex<Vec<Vec<u32>>>>,
+        started: Arc<Notify>,
+        gate: Arc<Notify>,
+    }
+
+    fn harness(fail_on: Option<u32>) -> Harness {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let started = Arc::new(Notify::new());
+        let gate = Arc::new(Notify::new());
+        let writes = GroupCommit::start(
+            Recorder {
+                batches: Arc::clone(&batches),
+                started: Arc::clone(&started),
+                gate: Arc::clone(&gate),
+                fail_on,
+            },
+            Shape {
+                commits_at_once: 1,
+                max_weight: 100,
+                linger: Duration::ZERO,
+            },
+        );
+        Harness {
+            writes,
+            batches,
+            started,
+            gate,
+        }
+    }
+
+    fn submit(writes: &GroupCommit<u32>, item: u32) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        let writes = writes.clone();
+        tokio::spawn(async move { writes.submit(item).await })
+    }
+
+    #[tokio::test]
+    async fn what_arrives_during_a_commit_shares_the_next_one() {
+        let h = harness(None);
+        let first = submit(&h.writes, 0);
+        h.started.notified().await;
+        let rest: Vec<_> = (1..=20).map(|i| submit(&h.writes, i)).collect();
+        // One turn of the (single-threaded) test runtime: all twenty send.
+        tokio::task::yield_now().await;
+        h.gate.notify_one();
+        first.await.unwrap().unwrap();
+        for r in rest {
+            r.await.unwrap().unwrap();
+        }
+        let batches = h.batches.lock().unwrap().clone();
+        assert_eq!(
+            batches.len(),
+            2,
+            "twenty items, one more commit: {batches:?}"
+        );
+        assert_eq!(batches[0], vec![0]);
+        assert_eq!(batches[1], (1..=20).collect::<Vec<_>>(), "in order");
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_fails_every_item_in_it() {
+        let h = harness(Some(7));
+        let first = submit(&h.writes, 0);
+        h.started.notified().await;
+        let failing: Vec<_> = [6, 7].into_iter().map(|i| submit(&h.writes, i)).collect();
+        tokio::task::yield_now().await;
+        h.gate.notify_one();
+        first.await.unwrap().unwrap();
+        for r in failing {
+            assert!(r.await.unwrap().is_err(), "its batch held the bad item");
+        }
+        assert!(h.writes.submit(8).await.is_ok(), "the next batch is fine");
+    }
+}

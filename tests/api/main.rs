@@ -15,4 +15,5 @@ mod sink;
 #[path = "../support/smtp_sink.rs"]
 #[allow(dead_code)] // Shared with tests/email.rs, which uses all of it.
 mod smtp_sink;
+mod subscriber_changes;
 mod subscriptions;
