@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod domain;
 pub mod drivers;
 pub mod error;
+pub mod routing;
 pub mod service;
 pub mod startup;
 pub mod store;
