@@ -12,6 +12,7 @@ use super::links;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::domain::masking::mask_password;
 use crate::domain::subscription::{NewSubscription, Status, SubscriptionPatch};
 use crate::error::{ApiError, ApiResult};
 use crate::service::subscriptions::{self as service, SubscriptionError};
@@ -58,7 +59,9 @@ pub fn to_json(row: &subscription::Model, now: i64) -> Value {
     json!({
         "id": row.id,
         "source": row.queue,
-        "subscriber": row.subscriber,
+        // A password in the URI (basic auth, broker credentials) is never
+        // echoed; the rest stays as the subscriber typed it.
+        "subscriber": mask_password(&row.subscriber),
         "ttl": row.ttl,
         "age": (now - row.created_at).max(0) / 1000,
         "options": options,

@@ -4,6 +4,7 @@ mod client_id;
 pub mod email_address;
 pub mod iso_time;
 pub mod limits;
+pub mod masking;
 mod project;
 pub mod queue_metadata;
 mod queue_name;

@@ -5,13 +5,28 @@
 use percent_encoding::percent_decode_str;
 
 use super::email_address::EmailAddress;
+use super::masking::mask_password;
 
 pub const SUPPORTED_TYPES_MESSAGE: &str = "The subscriber type of subscription must be supported in the list ['http', 'https', 'mailto', 'trust+http', 'trust+https'].";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Subscriber {
     Mailto(Mailto),
     Webhook { url: url::Url },
+}
+
+// Hand-written so a webhook's basic-auth password never reaches a log via
+// `{:?}`.
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subscriber::Mailto(m) => f.debug_tuple("Mailto").field(m).finish(),
+            Subscriber::Webhook { url } => f
+                .debug_struct("Webhook")
+                .field("url", &mask_password(url.as_str()))
+                .finish(),
+        }
+    }
 }
 
 /// A parsed `mailto:` URI. `subject`, `cc` and `bcc` given here win over the
@@ -237,5 +252,6 @@ mod tests {
         assert_eq!(s.masked(), "a***@example.com");
         let s = Subscriber::parse("https://u:p@h.example.com/secret").unwrap();
         assert_eq!(s.masked(), "https://h.example.com/***");
+        assert!(!format!("{s:?}").contains(":p@"), "{s:?}");
     }
 }

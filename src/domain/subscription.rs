@@ -2,6 +2,7 @@
 //! status a stored subscription is in.
 use serde_json::{Map, Value};
 
+use super::masking::mask_password;
 use super::subscriber::Subscriber;
 use super::subscription_options;
 
@@ -40,12 +41,21 @@ impl Status {
     }
 }
 
-/// The subscriber as given (stored and echoed verbatim, the uniqueness key)
-/// together with its parsed form.
-#[derive(Debug, Clone)]
+/// The subscriber as given (stored verbatim, the uniqueness key; echoed
+/// with its password masked) together with its parsed form.
+#[derive(Clone)]
 pub struct SubscriberUri {
     pub raw: String,
     pub parsed: Subscriber,
+}
+
+impl std::fmt::Debug for SubscriberUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriberUri")
+            .field("raw", &mask_password(&self.raw))
+            .field("parsed", &self.parsed)
+            .finish()
+    }
 }
 
 impl SubscriberUri {

@@ -15,7 +15,8 @@ use sea_orm::{DbErr, TransactionTrait};
 
 use super::{confirmation, webhook_reach};
 use crate::api::AppState;
-use crate::domain::subscription::{NewSubscription, Status, SubscriptionPatch};
+use crate::domain::masking;
+use crate::domain::subscription::{NewSubscription, Status, SubscriberUri, SubscriptionPatch};
 use crate::domain::{ProjectId, QueueName};
 use crate::store;
 use crate::store::entities::subscription;
@@ -155,7 +156,12 @@ pub async fn update(
         .ok_or(SubscriptionError::NotFound)?;
     let mut needs_confirmation = false;
     let mut new_subscriber = None;
-    if let Some(subscriber) = patch.subscriber.filter(|s| s.raw != row.subscriber) {
+    // A client that writes back the subscriber it read (password masked)
+    // has not changed it.
+    let changed = |s: &SubscriberUri| {
+        s.raw != row.subscriber && !masking::is_masked_form_of(&s.raw, &row.subscriber)
+    };
+    if let Some(subscriber) = patch.subscriber.filter(changed) {
         new_subscriber = Some(subscriber.parsed.clone());
         if let Some(other) =
             store::subscriptions::find_by_subscriber(&txn, project, queue, &subscriber.raw).await?

@@ -6,6 +6,7 @@ mod bad_input;
 mod bad_subscribers;
 mod claims;
 mod confirmation;
+mod credentials;
 mod delivery;
 mod messages;
 mod misc;
