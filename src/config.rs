@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use indexmap::IndexMap;
 use serde::Deserialize;
+
+use crate::routing::{NotificationType, NotificationTypes, Policy, Router};
 
 /// Every environment variable tidings reads, with its meaning and default.
 /// `tidings --help` prints this table, and the README repeats it.
@@ -128,6 +131,15 @@ pub enum RequireConfirmation {
     None,
 }
 
+/// One `[notification_types.NAME]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationTypeSettings {
+    #[serde(default)]
+    pub description: String,
+    pub schemes: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -156,6 +168,15 @@ pub struct Settings {
     pub delivery_per_subscription: usize,
     pub delivery_lease_secs: u64,
     pub delivery_retention_days: u64,
+    /// `[notification_types.NAME]` tables (TOML only): replace the
+    /// built-in type of that name or add one.
+    pub notification_types: IndexMap<String, NotificationTypeSettings>,
+    /// false: only the declared notification types exist.
+    pub builtin_notification_types: bool,
+    /// `[supported_notifications]` (TOML only): event type (or "*") → the
+    /// notification types it may be sent as, for every queue without its
+    /// own `_supported_notifications`.
+    pub supported_notifications: IndexMap<String, Vec<String>>,
 }
 
 impl Default for Settings {
@@ -179,6 +200,9 @@ impl Default for Settings {
             delivery_per_subscription: 16,
             delivery_lease_secs: 120,
             delivery_retention_days: 14,
+            notification_types: IndexMap::new(),
+            builtin_notification_types: true,
+            supported_notifications: IndexMap::new(),
         }
     }
 }
@@ -343,7 +367,33 @@ impl Settings {
         if self.sweep_interval_secs == 0 {
             bail!("TIDINGS_SWEEP_INTERVAL_SECS must be at least 1");
         }
+        self.router()?;
         Ok(())
+    }
+
+    /// The notification types: the built-ins with the declared tables
+    /// applied.
+    pub fn notification_types(&self) -> anyhow::Result<NotificationTypes> {
+        let declared = self
+            .notification_types
+            .iter()
+            .map(|(name, t)| NotificationType {
+                name: name.clone(),
+                description: t.description.clone(),
+                schemes: t.schemes.clone(),
+            })
+            .collect();
+        NotificationTypes::new(declared, self.builtin_notification_types)
+            .map_err(|why| anyhow::anyhow!("[notification_types]: {why}"))
+    }
+
+    /// The routing configuration: notification types and the server-wide
+    /// supported notifications.
+    pub fn router(&self) -> anyhow::Result<Router> {
+        let types = self.notification_types()?;
+        let policy = Policy::new(self.supported_notifications.clone(), &types)
+            .map_err(|why| anyhow::anyhow!("[supported_notifications]: {why}"))?;
+        Ok(Router::new(types, policy))
     }
 
     /// The base URL for links in emails, without a trailing slash.
@@ -479,6 +529,66 @@ mod tests {
         assert_eq!(s.bind, "127.0.0.1:9001");
         assert_eq!(s.mail_from, "a <a@b.c>");
         assert_eq!(s.webhook_allow_nets, vec!["127.0.0.0/8", "::1/128"]);
+    }
+
+    fn from_toml(text: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, text).unwrap();
+        Settings::from_env_map(&env(&[("TIDINGS_CONFIG", path.to_str().unwrap())]))
+    }
+
+    #[test]
+    fn notification_types_and_supported_notifications_are_tables() {
+        let s = from_toml(
+            r#"
+[notification_types.text]
+description = "Text message notification."
+schemes = ["https"]
+
+[notification_types.email]
+description = "Email notification."
+schemes = ["mailto"]
+
+[supported_notifications]
+"Pod:PodFailed" = ["email"]
+"DeploymentConfig:Failed" = ["email", "text"]
+"#,
+        )
+        .unwrap();
+        let router = s.router().unwrap();
+        let names: Vec<&str> = router
+            .types()
+            .all()
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(names, ["email", "webhook", "amqp", "text"]);
+        let policy = router.policy_for(&serde_json::Map::new());
+        assert_eq!(policy.source, crate::routing::PolicySource::Server);
+        // The file's order is kept.
+        assert_eq!(
+            policy.to_json()["event_types"].to_string(),
+            r#"{"Pod:PodFailed":["email"],"DeploymentConfig:Failed":["email","text"]}"#
+        );
+        let defaults = Settings::from_env_map(&env(&[])).unwrap().router().unwrap();
+        assert_eq!(defaults.types().all().len(), 3);
+        let only = from_toml("builtin_notification_types = false\n").unwrap();
+        assert!(only.router().unwrap().types().is_empty());
+    }
+
+    #[test]
+    fn bad_notification_tables_are_refused_at_load() {
+        let cases = [
+            ("[notification_types.text]\nschemes = [\"sms\"]\n", "[notification_types]"),
+            ("[notification_types.text]\ndescription = \"x\"\n", "schemes"),
+            ("[supported_notifications]\n\"Pod:PodFailed\" = [\"fax\"]\n", "[supported_notifications]"),
+            ("builtin_notification_types = false\n[supported_notifications]\n\"a\" = [\"email\"]\n", "declares no notification types"),
+        ];
+        for (text, expect) in cases {
+            let err = format!("{:#}", from_toml(text).unwrap_err());
+            assert!(err.contains(expect), "{text}: {err}");
+        }
     }
 
     #[test]

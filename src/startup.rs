@@ -55,6 +55,7 @@ impl Default for BuildOptions {
 
 impl Application {
     pub async fn build(settings: Settings, options: BuildOptions) -> anyhow::Result<Application> {
+        let router = Arc::new(settings.router()?);
         let db = store::db::connect(&settings.database_url).await?;
         store::db::migrate(&db).await?;
         let listener = TcpListener::bind(&settings.bind)
@@ -89,6 +90,7 @@ impl Application {
             metadata: Arc::new(MetadataCache::default()),
             fanout_targets,
             posts,
+            router,
         };
 
         let data = web::Data::new(state.clone());

@@ -7,6 +7,7 @@ mod m20261123_000001_create_queues_messages_claims;
 mod m20261123_000002_create_subscriptions;
 mod m20261123_000003_create_deliveries;
 mod m20261130_000004_index_hot_paths;
+mod m20261201_000005_add_event_types;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_subscriptions::Migration),
             Box::new(m20261123_000003_create_deliveries::Migration),
             Box::new(m20261130_000004_index_hot_paths::Migration),
+            Box::new(m20261201_000005_add_event_types::Migration),
         ]
     }
 }

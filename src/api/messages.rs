@@ -12,6 +12,7 @@ use crate::domain::limits::*;
 use crate::domain::queue_metadata::truthy;
 use crate::domain::QueueName;
 use crate::error::{ApiError, ApiResult};
+use crate::routing::EventTypeTemplate;
 use crate::service::message_posts::Post;
 use crate::store;
 use crate::store::entities::message::Model as MessageRow;
@@ -75,12 +76,16 @@ pub async fn post(
         .get("_default_message_delay")
         .and_then(Value::as_i64)
         .unwrap_or(0);
-    let batch = parse_batch(
+    let mut batch = parse_batch(
         doc,
         default_ttl.unwrap_or(DEFAULT_MESSAGE_TTL),
         delay_enabled,
         default_delay,
     )?;
+    let template = EventTypeTemplate::for_queue(&metadata);
+    for m in &mut batch {
+        m.event_type = template.derive(&m.body);
+    }
     let ids: Vec<String> = batch.iter().map(|m| m.id.clone()).collect();
     state
         .posts
@@ -170,6 +175,7 @@ fn parse_batch(
             body,
             ttl,
             delay,
+            event_type: None,
         });
     }
     Ok(batch)

@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod links;
 pub mod messages;
 pub mod misc;
+pub mod notification_policy;
 pub mod pages;
 pub mod params;
 mod queue_patch;

@@ -43,6 +43,10 @@ pub async fn create(
         Some(v) => body::expect_object(v)?,
     };
     queue_metadata::validate(&metadata).map_err(ApiError::invalid)?;
+    state
+        .router
+        .validate_queue_metadata(&metadata)
+        .map_err(ApiError::invalid)?;
     let created =
         store::queues::create_if_absent(&state.db, &ctx.project, &name, &metadata, state.now())
             .await?;
@@ -113,6 +117,10 @@ pub async fn patch(
         queue_patch::apply(&mut metadata, change)?;
     }
     queue_metadata::validate(&metadata).map_err(ApiError::bad_body)?;
+    state
+        .router
+        .validate_queue_metadata(&metadata)
+        .map_err(ApiError::bad_body)?;
     if serde_json::to_vec(&metadata)
         .map(|v| v.len() as u64)
         .unwrap_or(0)

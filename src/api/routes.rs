@@ -4,7 +4,9 @@ use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::context::{check_content_negotiation, queue_name, RequestContext};
-use super::{claims, deliveries, links, messages, misc, queues, share, subscriptions};
+use super::{
+    claims, deliveries, links, messages, misc, notification_policy, queues, share, subscriptions,
+};
 use crate::error::ApiError;
 
 type Refusal = std::future::Ready<Result<HttpResponse, ApiError>>;
@@ -74,6 +76,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(not_allowed("GET"))),
     )
     .service(
+        web::resource("/v2/notification_types")
+            .route(web::get().to(notification_policy::notification_types))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
         web::resource("/v2/queues")
             .route(web::get().to(queues::list))
             .default_service(web::to(not_allowed("GET"))),
@@ -89,6 +96,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/v2/queues/{queue}/stats")
             .route(web::get().to(queues::stats))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/notification_policy")
+            .route(web::get().to(notification_policy::queue_policy))
             .default_service(web::to(not_allowed("GET"))),
     )
     .service(

@@ -6,6 +6,7 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::delivery::metrics::Metrics;
+use crate::routing::Router;
 use crate::service::message_posts::MessagePosts;
 use crate::service::secret::SecretKey;
 use crate::store::fanout_targets::FanoutTargets;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub fanout_targets: Arc<FanoutTargets>,
     /// Message posts, committed in groups.
     pub posts: MessagePosts,
+    /// Notification types, the server's policy and compiled routing.
+    pub router: Arc<Router>,
 }
 
 impl AppState {

@@ -38,6 +38,7 @@ fn service_error(err: SubscriptionError, id: &str) -> ApiError {
         SubscriptionError::Conflict => ApiError::conflict(
             "Such subscription already exists.Subscriptions are unique by project + queue + subscriber URI.",
         ),
+        SubscriptionError::Invalid(why) => ApiError::invalid(why),
         SubscriptionError::Db(err) => err.into(),
     }
 }
@@ -69,6 +70,9 @@ pub fn to_json(row: &subscription::Model, now: i64) -> Value {
         // a webhook that is active without confirmation reads false there,
         // and clients (re-create returns the same id) rely on that.
         "confirmed": Status::parse(&row.status) == Status::Active && row.confirmed_at.is_some(),
+        // tidings' own lifecycle state; python-zaqarclient ignores keys it
+        // does not know on subscriptions.
+        "status": Status::parse(&row.status).as_str(),
     })
 }
 

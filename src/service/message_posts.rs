@@ -174,6 +174,7 @@ async fn commit(
                 message_id: m.id.clone(),
                 payload: notification_dict(&post.queue, m, post.delay_enabled),
                 created_at: post.now,
+                event_type: m.event_type.clone(),
             });
         }
     }

@@ -27,6 +27,9 @@ pub enum SubscriptionError {
     NotFound,
     #[error("subscription already exists")]
     Conflict,
+    /// Its routing options, or the notification policy, refuse it.
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -46,6 +49,11 @@ pub async fn create(
     new: NewSubscription,
 ) -> Result<Created, SubscriptionError> {
     let now = state.now();
+    let metadata = state.metadata.get(&state.db, project, queue).await?;
+    state
+        .router
+        .compile_for_subscribe(&new.options, &new.subscriber.raw, &metadata)
+        .map_err(SubscriptionError::Invalid)?;
     let txn = state.db.begin().await?;
     // Zaqar creates the queue lazily; validation already passed, so a
     // refused request still writes nothing.
@@ -154,6 +162,26 @@ pub async fn update(
     let mut row = store::subscriptions::get_live(&txn, project, queue, id, now)
         .await?
         .ok_or(SubscriptionError::NotFound)?;
+    if patch.subscriber.is_some() || patch.options.is_some() {
+        // What the row will route by: the new parts over the old.
+        let subscriber = patch
+            .subscriber
+            .as_ref()
+            .map_or(&row.subscriber, |s| &s.raw);
+        let stored;
+        let options = match &patch.options {
+            Some(options) => options,
+            None => {
+                stored = serde_json::from_str(&row.options).unwrap_or_default();
+                &stored
+            }
+        };
+        let metadata = state.metadata.get(&txn, project, queue).await?;
+        state
+            .router
+            .compile_for_subscribe(options, subscriber, &metadata)
+            .map_err(SubscriptionError::Invalid)?;
+    }
     let mut needs_confirmation = false;
     let mut new_subscriber = None;
     // A client that writes back the subscriber it read (password masked)

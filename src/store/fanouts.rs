@@ -26,6 +26,7 @@ pub struct NewFanout {
     pub message_id: String,
     pub payload: serde_json::Value,
     pub created_at: i64,
+    pub event_type: Option<String>,
 }
 
 /// The INSERT statements for fan-out jobs, a chunk of rows each.
@@ -40,6 +41,7 @@ pub fn insert_statements(backend: DbBackend, jobs: Vec<NewFanout>) -> Vec<Statem
             cursor: Set(None),
             expanded: Set(false),
             created_at: Set(job.created_at),
+            event_type: Set(job.event_type),
             ..Default::default()
         })
         .collect();

@@ -14,6 +14,8 @@ pub struct NewMessage {
     pub body: serde_json::Value,
     pub ttl: i64,
     pub delay: i64,
+    /// Derived from the body when posted (`routing::EventTypeTemplate`).
+    pub event_type: Option<String>,
 }
 
 /// One post's messages, with who posted them and when.
@@ -44,6 +46,7 @@ pub fn insert_statements(backend: DbBackend, batches: &[PostedBatch<'_>]) -> Vec
                 claim_id: Set(None),
                 claim_expires_at: Set(None),
                 claim_count: Set(0),
+                event_type: Set(m.event_type.clone()),
                 ..Default::default()
             });
         }

@@ -50,7 +50,30 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
 
 /// Like `spawn`, with extra `TIDINGS_*` variables for the settings.
 pub async fn spawn_with(backend: Backend, extra_env: HashMap<String, String>) -> Option<TestApp> {
+    spawn_configured(backend, None, extra_env).await
+}
+
+/// Like `spawn_with`, with a `TIDINGS_CONFIG` file holding `toml` (for
+/// the settings that are TOML tables, such as notification types).
+pub async fn spawn_with_toml(
+    backend: Backend,
+    toml: &str,
+    extra_env: HashMap<String, String>,
+) -> Option<TestApp> {
+    spawn_configured(backend, Some(toml), extra_env).await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    toml: Option<&str>,
+    mut extra_env: HashMap<String, String>,
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
+    if let Some(toml) = toml {
+        let path = dir.path().join("tidings.toml");
+        std::fs::write(&path, toml).expect("write the config file");
+        extra_env.insert("TIDINGS_CONFIG".into(), path.display().to_string());
+    }
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}/tidings.db?mode=rwc", dir.path().display()),
         Backend::Postgres => match std::env::var("TIDINGS_TEST_POSTGRES_URL")

@@ -12,6 +12,8 @@ mod messages;
 mod misc;
 mod process;
 mod queues;
+mod routing_bad_input;
+mod routing_endpoints;
 mod sink;
 #[path = "../support/smtp_sink.rs"]
 #[allow(dead_code)] // Shared with tests/email.rs, which uses all of it.

@@ -26,11 +26,12 @@ async fn create_get_list_delete(app: TestApp) {
     let (status, sub) = app.get_json(&format!("{COLLECTION}/{id}")).await;
     assert_eq!(status, 200);
     // As in the Zaqar capture (api_transcript.txt, part A): a webhook that
-    // needs no confirmation receives messages but reads "confirmed": false.
+    // needs no confirmation receives messages but reads "confirmed": false;
+    // tidings' status says it is active.
     assert_eq!(
         sub,
         json!({"id": id, "source": "fizbit", "subscriber": "http://127.0.0.1:9900/a1",
-               "ttl": 3600, "age": 3, "options": {}, "confirmed": false})
+               "ttl": 3600, "age": 3, "options": {}, "confirmed": false, "status": "active"})
     );
     let (status, list) = app.get_json(COLLECTION).await;
     assert_eq!(status, 200);

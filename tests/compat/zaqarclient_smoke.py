@@ -105,6 +105,28 @@ def main(endpoint):
     # returning the same id, raw-HTTP confirm then 409 on re-create)
     # -- END SUBSCRIPTIONS
 
+    # routing options pass through the client and back, and the
+    # subscription's extra "status" key does not upset its decoder
+    options = {"event_types": ["repo.sync.*", "!repo.sync.finish"],
+               "filter": {"payload.repo_id": [{"prefix": "pulp"}]}}
+    sub = cli.subscription("smoke", subscriber="http://127.0.0.1:9/hook",
+                           ttl=3600, options=options)
+    check(sub.id is not None, "routed subscription created")
+    listed = [x for x in cli.subscriptions("smoke") if x.id == sub.id]
+    check(len(listed) == 1 and listed[0].options == options,
+          "routed subscription listed with its options")
+    got = cli.subscription("smoke", id=sub.id)
+    check(got.options["event_types"] == options["event_types"],
+          "routed subscription read back")
+    try:
+        cli.subscription("smoke", subscriber="http://127.0.0.1:9/bad",
+                         ttl=3600, options={"filter": {"a": [{"regex": "x"}]}})
+    except errors.MalformedRequest:
+        check(True, "a bad filter raises MalformedRequest")
+    else:
+        check(False, "a bad filter raises MalformedRequest")
+    sub.delete()
+
     # purge and delete
     q.post([{"body": "p"}])
     q.purge()

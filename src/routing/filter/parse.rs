@@ -138,13 +138,14 @@ fn condition(value: &Value) -> Result<Condition, String> {
     if let Some(exact) = scalar(value) {
         return Ok(Condition::Exact(exact));
     }
-    let object =
-        match value {
-            Value::Object(object) => object,
-            _ => return Err(format!(
+    let object = match value {
+        Value::Object(object) => object,
+        _ => {
+            return Err(format!(
                 "a condition is a value or an {{operator: argument}} object, not a list ({value})"
-            )),
-        };
+            ))
+        }
+    };
     let mut entries = object.iter();
     let (op, arg) = match (entries.next(), entries.next()) {
         (Some(entry), None) => entry,

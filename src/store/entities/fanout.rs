@@ -16,6 +16,9 @@ pub struct Model {
     /// Every subscription has its delivery row.
     pub expanded: bool,
     pub created_at: i64,
+    /// The message's event type (what fan-out routes on).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub event_type: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,9 @@ pub struct Model {
     pub claim_id: Option<String>,
     pub claim_expires_at: Option<i64>,
     pub claim_count: i64,
+    /// Derived when posted (`routing::event_type`); None: it has none.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub event_type: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

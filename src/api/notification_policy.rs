@@ -1,0 +1,26 @@
+//! What the operator offers, for a console or CLI to build forms from:
+//! `GET /v2/notification_types` and `GET /v2/queues/{queue}/notification_policy`.
+use actix_web::{web, HttpResponse};
+
+use super::context::{queue_name, RequestContext};
+use super::state::AppState;
+use crate::error::ApiResult;
+
+pub async fn notification_types(
+    state: web::Data<AppState>,
+    _ctx: RequestContext,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.router.types().to_json()))
+}
+
+/// The effective policy: the queue's `_supported_notifications`, else the
+/// server's `[supported_notifications]`, else none.
+pub async fn queue_policy(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let queue = queue_name(&path)?;
+    let metadata = state.metadata.get(&state.db, &ctx.project, &queue).await?;
+    Ok(HttpResponse::Ok().json(state.router.policy_for(&metadata).to_json()))
+}
