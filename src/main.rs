@@ -1,6 +1,8 @@
+mod cli;
+
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tidings::config::{Settings, ENV_VARS};
 use tidings::drivers::email::MailUrl;
 use tidings::startup::{Application, BuildOptions};
@@ -26,6 +28,9 @@ enum Command {
     /// Apply pending database migrations and exit.
     #[command(after_help = env_help())]
     Migrate,
+    /// The client commands: an HTTP client of a running server.
+    #[command(flatten)]
+    Client(Box<cli::Command>),
 }
 
 fn env_help() -> String {
@@ -46,6 +51,10 @@ fn env_help() -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Client(command) = cli.command {
+        // A client needs none of the server's settings.
+        return cli::run(*command, Cli::command());
+    }
     let settings = match Settings::load() {
         Ok(s) => s,
         Err(err) => {
@@ -68,6 +77,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve => serve(settings).await,
             Command::Migrate => migrate(settings).await,
+            Command::Client(_) => Ok(()),
         }
     });
     match result {
@@ -114,4 +124,15 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     tidings::store::db::migrate(&db).await?;
     tracing::info!("migrations applied");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        // clap's own checks: no two arguments with one name or id, etc.
+        super::Cli::command().debug_assert();
+    }
 }
