@@ -184,9 +184,9 @@ fn last_attempt(d: &Value) -> String {
 }
 
 const COLUMNS: [Column; 7] = [
-    Column::new("id", "Id", |d| text_of(d.get("id"))),
+    Column::new("id", "Id", |d| text_of(d.get("id"))).whole(),
     Column::new("kind", "Kind", |d| text_of(d.get("kind"))),
-    Column::new("message", "Message", |d| text_of(d.get("message_id"))),
+    Column::new("message", "Message", |d| text_of(d.get("message_id"))).whole(),
     Column::new("status", "Status", |d| text_of(d.get("status"))).toned(status_tone),
     Column::new("attempts", "Attempts", |d| {
         d["attempts"]

@@ -226,7 +226,7 @@ async fn list(
         ));
     }
     const COLUMNS: [Column; 4] = [
-        Column::new("id", "Id", |m| text_of(m.get("id"))),
+        Column::new("id", "Id", |m| text_of(m.get("id"))).whole(),
         Column::new("age", "Age (s)", |m| text_of(m.get("age"))),
         Column::new("ttl", "TTL (s)", |m| text_of(m.get("ttl"))),
         // Always JSON, so a string body shows its quotes.

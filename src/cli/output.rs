@@ -59,6 +59,8 @@ pub struct Column {
     pub header: &'static str,
     pub get: fn(&Value) -> String,
     pub tone: fn(&str) -> Option<Tone>,
+    /// Never wrapped on a narrow terminal (ids people copy).
+    pub whole: bool,
 }
 
 impl Column {
@@ -68,7 +70,13 @@ impl Column {
             header,
             get,
             tone: |_| None,
+            whole: false,
         }
+    }
+
+    pub const fn whole(mut self) -> Self {
+        self.whole = true;
+        self
     }
 
     pub const fn toned(mut self, tone: fn(&str) -> Option<Tone>) -> Self {
@@ -126,6 +134,7 @@ impl Out {
                 for row in rows {
                     table.add_row(columns.iter().map(|c| self.cell(c, row)));
                 }
+                keep_whole(&mut table, columns.iter().map(|c| c.whole));
                 write_stdout(&format!("{table}\n"))
             }
         }
@@ -145,6 +154,7 @@ impl Out {
                 for f in fields {
                     table.add_row([Cell::new(f.header), self.cell(f, json)]);
                 }
+                keep_whole(&mut table, [true, false].into_iter());
                 write_stdout(&format!("{table}\n"))
             }
         }
@@ -202,6 +212,11 @@ impl Out {
         table
             .load_style(OPENSTACK_STYLE)
             .set_content_arrangement(ContentArrangement::Dynamic);
+        // A pseudo-terminal may report no width at all (`script`, some CI
+        // runners): then do not wrap cells to nothing.
+        if table.width().is_some_and(|w| w < 40) {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
         if self.colour {
             table.enforce_styling();
         }
@@ -228,6 +243,14 @@ impl Out {
                 Tone::Waiting => Color::Yellow,
             }),
             _ => cell,
+        }
+    }
+}
+
+fn keep_whole(table: &mut Table, whole: impl Iterator<Item = bool>) {
+    for (i, keep) in whole.enumerate() {
+        if let (true, Some(column)) = (keep, table.column_mut(i)) {
+            column.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
         }
     }
 }

@@ -97,7 +97,7 @@ async fn list(
         .client
         .pages(Method::GET, url, None, "queues", PAGE, limit)
         .await?;
-    let name_col = Column::new("name", "Name", |q| text_of(q.get("name")));
+    let name_col = Column::new("name", "Name", |q| text_of(q.get("name"))).whole();
     let meta_col = Column::new("metadata", "Metadata", |q| text_of(q.get("metadata")));
     let columns = if detailed {
         vec![name_col, meta_col]

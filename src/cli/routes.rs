@@ -53,7 +53,7 @@ pub async fn run(ctx: &Ctx, args: RoutesArgs) -> CliResult<()> {
 }
 
 const COLUMNS: [Column; 5] = [
-    Column::new("id", "Id", |s| text_of(s.get("id"))),
+    Column::new("id", "Id", |s| text_of(s.get("id"))).whole(),
     Column::new("subscriber", "Subscriber", |s| {
         mask::uri(&text_of(s.get("subscriber")))
     }),

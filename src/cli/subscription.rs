@@ -64,8 +64,11 @@ pub async fn run(ctx: &Ctx, verb: Verb) -> CliResult<()> {
     match verb {
         Verb::List { queue, limit } => {
             let items = list_all(ctx, &queue, limit).await?;
-            ctx.out
-                .list(&Value::Array(items.clone()), &items, &LIST_COLUMNS)
+            ctx.out.list(
+                &Value::Array(items.clone()),
+                &items,
+                &with_status(LIST_COLUMNS, &items),
+            )
         }
         Verb::Show { queue, id } => show(ctx, &get(ctx, &queue, &id).await?),
         Verb::Create {
@@ -233,7 +236,7 @@ fn status_text(sub: &Value) -> String {
 }
 
 const LIST_COLUMNS: [Column; 6] = [
-    Column::new("id", "Id", |s| text_of(s.get("id"))),
+    Column::new("id", "Id", |s| text_of(s.get("id"))).whole(),
     Column::new("subscriber", "Subscriber", |s| {
         mask::uri(&text_of(s.get("subscriber")))
     }),
@@ -244,7 +247,7 @@ const LIST_COLUMNS: [Column; 6] = [
 ];
 
 const SHOW_FIELDS: [Column; 8] = [
-    Column::new("id", "Id", |s| text_of(s.get("id"))),
+    Column::new("id", "Id", |s| text_of(s.get("id"))).whole(),
     Column::new("queue", "Queue", |s| text_of(s.get("source"))),
     Column::new("subscriber", "Subscriber", |s| {
         mask::uri(&text_of(s.get("subscriber")))
@@ -257,5 +260,16 @@ const SHOW_FIELDS: [Column; 8] = [
 ];
 
 fn show(ctx: &Ctx, sub: &Value) -> CliResult<()> {
-    ctx.out.object(sub, &SHOW_FIELDS)
+    let fields = with_status(SHOW_FIELDS, std::slice::from_ref(sub));
+    ctx.out.object(sub, &fields)
+}
+
+/// The Status column only when the server reports a status (servers
+/// before it only had Zaqar's `confirmed`).
+fn with_status<const N: usize>(columns: [Column; N], subs: &[Value]) -> Vec<Column> {
+    let has_status = subs.iter().any(|s| s.get("status").is_some());
+    columns
+        .into_iter()
+        .filter(|c| has_status || c.name != "status")
+        .collect()
 }

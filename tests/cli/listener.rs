@@ -454,3 +454,53 @@ async fn listener_usage_errors_exit_2_and_send_nothing() {
     let (_, queues) = app.get_json("/v2/queues").await;
     assert_eq!(queues["queues"], serde_json::json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_listener_posts_event_reports_with_basic_auth() {
+    use base64::Engine;
+    let sink = crate::sink::HttpSink::start().await;
+    let app = crate::helpers::spawn_with(crate::helpers::Backend::Sqlite, crate::helpers::env(&[]))
+        .await
+        .unwrap();
+    tidings(
+        &app,
+        &[
+            "listener",
+            "http",
+            "create",
+            "--queue",
+            "pulp",
+            "--event-type",
+            "*",
+            "--url",
+            &sink.url("/pulp"),
+            "--username",
+            "ops",
+            "--password",
+            "s3cret",
+        ],
+    )
+    .await
+    .ok();
+    tidings(
+        &app,
+        &[
+            "message",
+            "post",
+            "pulp",
+            r#"{"event_type": "repo.sync.finish", "payload": {"repo_id": "pulp2"}}"#,
+        ],
+    )
+    .await
+    .ok();
+    app.drain().await;
+    let got = sink.wait_for(1, std::time::Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/pulp");
+    let basic = base64::engine::general_purpose::STANDARD.encode("ops:s3cret");
+    assert_eq!(
+        got[0].header("authorization"),
+        Some(format!("Basic {basic}").as_str())
+    );
+    assert_eq!(got[0].json()["body"]["event_type"], "repo.sync.finish");
+}

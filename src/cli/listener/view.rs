@@ -20,8 +20,29 @@ pub fn listener_id(sub: &Value) -> Option<&str> {
     sub.get("options")?.get(LISTENER_ID)?.as_str()
 }
 
-/// Listeners in the order their first subscription is listed.
+/// Listeners by queue (in the order given), oldest first; within one, the
+/// subscriptions oldest first, then by subscriber.
 pub fn group(subs: &[(String, Value)]) -> Vec<Listener> {
+    let mut out = group_unordered(subs);
+    let age = |s: &Value| s.get("age").and_then(Value::as_i64).unwrap_or(0);
+    for l in &mut out {
+        l.subscriptions.sort_by(|a, b| {
+            age(b)
+                .cmp(&age(a))
+                .then_with(|| subscriber(a).cmp(&subscriber(b)))
+        });
+    }
+    let queue_rank = |q: &str| subs.iter().position(|(name, _)| name == q);
+    out.sort_by(|a, b| {
+        queue_rank(&a.queue)
+            .cmp(&queue_rank(&b.queue))
+            .then_with(|| age(b.first()).cmp(&age(a.first())))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out
+}
+
+fn group_unordered(subs: &[(String, Value)]) -> Vec<Listener> {
     let mut out: Vec<Listener> = Vec::new();
     for (queue, sub) in subs {
         let Some(id) = listener_id(sub) else {
@@ -271,10 +292,15 @@ mod tests {
     #[test]
     fn an_email_listener_reads_like_pulp() {
         let opts = json!({"listener_id": "L1", "event_types": ["repo.sync.start"], "subject": "pulp notification"});
+        let mut older = sub("a", "mailto:someone@example.com", opts.clone(), true);
+        older.1["age"] = json!(20);
+        let mut newer = sub("b", "mailto:another@example.com", opts, false);
+        newer.1["age"] = json!(10);
+        // Listed by id by the server; shown oldest first, as created.
         let subs = vec![
-            sub("a", "mailto:someone@example.com", opts.clone(), true),
-            sub("b", "mailto:another@example.com", opts, false),
+            newer,
             sub("c", "https://x.example.com/", json!({}), false),
+            older,
         ];
         let listeners = group(&subs);
         assert_eq!(listeners.len(), 1);
@@ -324,9 +350,8 @@ mod tests {
             text.contains("  Exchange: pulp\n  URL:      amqp://127.0.0.1:5672/%2f\n"),
             "{text}"
         );
-        assert_eq!(
-            listeners[1].to_json()["notifier_config"]["exchange"],
-            "pulp"
-        );
+        let amqp = listeners.iter().find(|l| l.id == "A").unwrap();
+        assert_eq!(amqp.notifier_type(), "amqp");
+        assert_eq!(amqp.to_json()["notifier_config"]["exchange"], "pulp");
     }
 }
