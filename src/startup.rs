@@ -11,6 +11,7 @@ use sea_orm::ConnectionTrait;
 use crate::api::{self, AppState};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
+use crate::delivery::audience::FanoutRouting;
 use crate::delivery::channels::Channels;
 use crate::delivery::worker::{Dispatcher, Limits};
 use crate::drivers::email::Mailer;
@@ -129,6 +130,10 @@ impl Application {
             state.wake.clone(),
             fanouts_ready,
             state.metrics.clone(),
+            FanoutRouting {
+                router: state.router.clone(),
+                metadata: state.metadata.clone(),
+            },
         );
 
         let mut workers = Vec::new();

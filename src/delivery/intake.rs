@@ -4,6 +4,7 @@
 //! jobs to `EndpointSlots`, which says which start now and which queue
 //! behind their subscription's attempts in flight.
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 
 use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
 use serde_json::Value;
@@ -74,6 +75,7 @@ impl<D: Deliver> Dispatcher<D> {
                     kind: DeliveryKind::Notification,
                     delivery: taken.delivery,
                     payload,
+                    event_type: taken.event_type,
                     subscription: Some(taken.subscription),
                 };
                 if let Admitted::Start(job) = self.endpoints.admit(&subscription_id, job, true) {
@@ -91,17 +93,24 @@ impl<D: Deliver> Dispatcher<D> {
         take: &mut (dyn FnMut(&str) -> bool + Send),
     ) -> anyhow::Result<Option<fanouts::Expanded>> {
         let txn = self.db.begin().await?;
-        let expanded = fanouts::expand(
-            &txn,
+        let jobs = fanouts::pending(&txn).await?;
+        if jobs.is_empty() {
+            txn.commit().await?;
+            return Ok(None);
+        }
+        let mut audience = self.routing.audience(&txn, &jobs).await?;
+        let bounds = fanouts::Bounds {
             now,
-            self.limits.fanout_batch,
-            EXPAND_ROWS_PER_COMMIT,
-            self.limits.lease.as_millis() as i64,
-            take,
-        )
-        .await?;
+            page_size: self.limits.fanout_batch,
+            max_rows: EXPAND_ROWS_PER_COMMIT,
+            lease_ms: self.limits.lease.as_millis() as i64,
+        };
+        let expanded = fanouts::expand(&txn, jobs, bounds, take, &mut audience).await?;
         txn.commit().await?;
-        Ok(expanded)
+        self.metrics
+            .fanout_routed_out
+            .fetch_add(audience.routed_out, Ordering::Relaxed);
+        Ok(Some(expanded))
     }
 
     /// Gives back room reserved for deliveries that were not taken.
@@ -183,25 +192,25 @@ impl<D: Deliver> Dispatcher<D> {
             .collect();
         let mut payloads = fanouts::payloads(db, &fanout_ids).await?;
         let subscriptions = delivery_leases::live_subscriptions(db, &subscription_ids, now).await?;
-        let mut parsed: HashMap<i64, Value> = HashMap::new();
+        let mut parsed: HashMap<i64, (Value, Option<String>)> = HashMap::new();
         let mut jobs = Vec::with_capacity(rows.len());
         for d in rows {
-            let payload = match d.fanout_id {
-                Some(fanout_id) => match parsed.get(&fanout_id) {
-                    Some(value) => value.clone(),
-                    None => {
-                        let value = parse(payloads.remove(&fanout_id));
-                        parsed.insert(fanout_id, value.clone());
-                        value
-                    }
-                },
-                None => parse(d.payload.clone()),
+            let (payload, event_type) = match d.fanout_id {
+                Some(fanout_id) => parsed
+                    .entry(fanout_id)
+                    .or_insert_with(|| match payloads.remove(&fanout_id) {
+                        Some(job) => (parse(Some(job.payload)), job.event_type),
+                        None => (Value::Null, None),
+                    })
+                    .clone(),
+                None => (parse(d.payload.clone()), None),
             };
             let subscription = subscriptions.get(&d.subscription_id).cloned();
             jobs.push(Job {
                 kind: kind_of(&d),
                 delivery: d,
                 payload,
+                event_type,
                 subscription,
             });
         }

@@ -18,6 +18,9 @@ pub struct Job {
     pub delivery: delivery::Model,
     pub kind: DeliveryKind,
     pub payload: Value,
+    /// The message's event type (None for confirmation notices and
+    /// messages without one): what AMQP uses as the routing key.
+    pub event_type: Option<String>,
     /// The subscription as it is now; None once deleted or expired.
     pub subscription: Option<subscription::Model>,
 }

@@ -19,6 +19,8 @@ pub struct Metrics {
     latency_sum_micros: [AtomicU64; 2],
     pub messages_posted: AtomicU64,
     pub deliveries_skipped: AtomicU64,
+    /// Active subscriptions a posted message was not for (routing).
+    pub fanout_routed_out: AtomicU64,
 }
 
 fn channel_index(channel: &str) -> usize {
@@ -116,6 +118,11 @@ impl Metrics {
                 "tidings_deliveries_skipped_total",
                 "Deliveries dropped because their subscription ended.",
                 &self.deliveries_skipped,
+            ),
+            (
+                "tidings_fanout_routed_out_total",
+                "Active subscriptions a posted message was not for (event types, filter or notification policy).",
+                &self.fanout_routed_out,
             ),
         ];
         for (name, help, value) in counters {

@@ -1,6 +1,7 @@
 //! Everything that leaves tidings goes through the durable outbox: the request
 //! path enqueues rows inside its own transaction, workers deliver.
 mod attempt_log;
+pub mod audience;
 pub mod channels;
 pub mod endpoint_slots;
 mod intake;

@@ -17,6 +17,7 @@ use std::time::Duration;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{Notify, Semaphore};
 
+use super::audience::FanoutRouting;
 use super::endpoint_slots::EndpointSlots;
 use super::job::{outcome_of, Deliver, Handled, Job};
 use super::metrics::Metrics;
@@ -78,7 +79,9 @@ pub struct Dispatcher<D> {
     fanouts_ready: Arc<Notify>,
     /// Room was freed: worth a lease.
     freed: Notify,
-    metrics: Arc<Metrics>,
+    pub(super) metrics: Arc<Metrics>,
+    /// Which subscriptions a fan-out job is for.
+    pub(super) routing: FanoutRouting,
     /// Set by `shutdown`: take no new work.
     stopping: AtomicBool,
 }
@@ -102,6 +105,9 @@ impl Committer<Outcome> for OutcomeWriter {
 }
 
 impl<D: Deliver> Dispatcher<D> {
+    // The worker's handles, each used on its own path; bundling them would
+    // only move the list elsewhere.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: DatabaseConnection,
         clock: SharedClock,
@@ -110,6 +116,7 @@ impl<D: Deliver> Dispatcher<D> {
         wake: Arc<Notify>,
         fanouts_ready: Arc<Notify>,
         metrics: Arc<Metrics>,
+        routing: FanoutRouting,
     ) -> Arc<Self> {
         let outcomes = GroupCommit::start(
             OutcomeWriter { db: db.clone() },
@@ -132,6 +139,7 @@ impl<D: Deliver> Dispatcher<D> {
             fanouts_ready,
             freed: Notify::new(),
             metrics,
+            routing,
             stopping: AtomicBool::new(false),
         })
     }

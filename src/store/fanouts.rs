@@ -1,5 +1,6 @@
 //! Fan-out jobs: one row per posted message on a queue with subscribers,
-//! expanded by the worker into one delivery row per active subscription.
+//! expanded by the worker into one delivery row per active subscription
+//! the message is for (the caller's `Audience` decides, by routing).
 //! Posting never loops over subscribers; expansion reads each queue's
 //! subscriptions a page at a time and inserts deliveries in bulk.
 use std::collections::HashMap;
@@ -58,6 +59,8 @@ pub struct Taken {
     pub delivery: delivery::Model,
     /// The fan-out job's notification payload (JSON text).
     pub payload: String,
+    /// The message's event type.
+    pub event_type: Option<String>,
     pub subscription: subscription::Model,
 }
 
@@ -68,41 +71,78 @@ pub struct Expanded {
     pub taken: Vec<Taken>,
 }
 
-/// Expands the oldest unexpanded jobs into at most `max_rows` delivery rows
-/// (plus at most one page more), in one transaction the caller owns.
-/// Subscription pages are read once per (queue, position) and shared by
-/// every job of that queue. Each new row for which `take(subscription id)`
-/// says yes is created already leased until `now + lease_ms` and returned,
-/// so fresh work goes straight to an attempt without a lease of its own.
-/// Returns None when no job was waiting.
-pub async fn expand(
-    db: &impl ConnectionTrait,
-    now: i64,
-    page_size: u64,
-    max_rows: usize,
-    lease_ms: i64,
-    take: &mut (dyn FnMut(&str) -> bool + Send),
-) -> Result<Option<Expanded>, DbErr> {
+/// Decides which subscriptions of a page a fan-out job is for. The store
+/// reads the pages; the caller (delivery, calling routing) decides.
+pub trait Audience: Send {
+    /// What deciding needs per subscription, prepared once per page read
+    /// and shared by every job of that page.
+    type Compiled: Send + Sync;
+
+    fn compile(&mut self, page: &[subscription::Model]) -> Vec<Self::Compiled>;
+
+    /// True when `job` is for `subscription`.
+    fn admits(
+        &mut self,
+        job: &fanout::Model,
+        subscription: &subscription::Model,
+        compiled: &Self::Compiled,
+    ) -> bool;
+}
+
+/// How much one expansion does, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub now: i64,
+    /// Subscriptions read per page.
+    pub page_size: u64,
+    /// Delivery rows written, at most (plus one page).
+    pub max_rows: usize,
+    /// How long taken rows are leased for.
+    pub lease_ms: i64,
+}
+
+/// The oldest unexpanded jobs, at most one pass's worth, locked (on
+/// PostgreSQL) by the caller's transaction so that several processes
+/// expand different jobs side by side.
+pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<fanout::Model>, DbErr> {
     let mut find = Fanout::find()
         .filter(fanout::Column::Expanded.eq(false))
         .order_by_asc(fanout::Column::Id)
         .limit(JOBS_PER_PASS);
     if db.get_database_backend() == DbBackend::Postgres {
-        // Several processes expand different jobs side by side.
         find = find.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let jobs = find.all(db).await?;
-    if jobs.is_empty() {
-        return Ok(None);
-    }
+    find.all(db).await
+}
+
+/// Expands `jobs` (from `pending`, in the same transaction) into at most
+/// `max_rows` delivery rows (plus at most one page more): one per
+/// subscription the audience admits; the others get no row at all.
+/// Subscription pages are read once per (queue, position) and shared by
+/// every job of that queue. Each new row for which `take(subscription id)`
+/// says yes is created already leased until `now + lease_ms` and returned,
+/// so fresh work goes straight to an attempt without a lease of its own.
+pub async fn expand<A: Audience>(
+    db: &impl ConnectionTrait,
+    jobs: Vec<fanout::Model>,
+    bounds: Bounds,
+    take: &mut (dyn FnMut(&str) -> bool + Send),
+    audience: &mut A,
+) -> Result<Expanded, DbErr> {
+    let Bounds {
+        now,
+        page_size,
+        max_rows,
+        lease_ms,
+    } = bounds;
     type PageKey = (String, String, Option<String>);
     let backend = db.get_database_backend();
     let mut writes = WriteBatch::new();
-    let mut pages: HashMap<PageKey, Vec<subscription::Model>> = HashMap::new();
+    let mut pages: HashMap<PageKey, (Vec<subscription::Model>, Vec<A::Compiled>)> = HashMap::new();
     let mut rows: Vec<delivery::ActiveModel> = Vec::new();
     let mut done: Vec<i64> = Vec::new();
     let lease_until = now + lease_ms;
-    let mut payloads: HashMap<i64, String> = HashMap::new();
+    let mut payloads: HashMap<i64, (String, Option<String>)> = HashMap::new();
     for job in jobs {
         if rows.len() >= max_rows {
             break;
@@ -118,10 +158,14 @@ pub async fn expand(
                 page_size,
             )
             .await?;
-            pages.insert(key.clone(), page);
+            let compiled = audience.compile(&page);
+            pages.insert(key.clone(), (page, compiled));
         }
-        let page = &pages[&key];
-        for sub in page {
+        let (page, compiled) = &pages[&key];
+        for (sub, c) in page.iter().zip(compiled) {
+            if !audience.admits(&job, sub, c) {
+                continue;
+            }
             let leased = take(&sub.id).then_some(lease_until);
             rows.push(delivery_row(&job, sub, now, leased));
         }
@@ -137,7 +181,7 @@ pub async fn expand(
                     .build(backend),
             );
         }
-        payloads.insert(job.id, job.payload);
+        payloads.insert(job.id, (job.payload, job.event_type));
     }
     if !done.is_empty() {
         writes.push(
@@ -149,7 +193,7 @@ pub async fn expand(
     }
     let subscriptions: HashMap<&str, &subscription::Model> = pages
         .values()
-        .flatten()
+        .flat_map(|(page, _)| page)
         .map(|sub| (sub.id.as_str(), sub))
         .collect();
     let mut expanded = Expanded {
@@ -179,7 +223,7 @@ pub async fn expand(
             .all(db)
             .await?;
         for d in created {
-            let (Some(payload), Some(sub)) = (
+            let (Some((payload, event_type)), Some(sub)) = (
                 d.fanout_id.and_then(|id| payloads.get(&id)),
                 subscriptions.get(d.subscription_id.as_str()),
             ) else {
@@ -187,12 +231,13 @@ pub async fn expand(
             };
             expanded.taken.push(Taken {
                 payload: payload.clone(),
+                event_type: event_type.clone(),
                 subscription: (*sub).clone(),
                 delivery: d,
             });
         }
     }
-    Ok(Some(expanded))
+    Ok(expanded)
 }
 
 fn delivery_row(
@@ -221,21 +266,41 @@ fn delivery_row(
     }
 }
 
-/// The notification payloads of the given jobs, by job id.
+/// What a leased delivery of a fan-out job needs from the job.
+#[derive(Debug, Clone)]
+pub struct JobPayload {
+    /// The notification payload (JSON text).
+    pub payload: String,
+    pub event_type: Option<String>,
+}
+
+/// The notification payloads (and event types) of the given jobs, by job id.
 pub async fn payloads(
     db: &impl ConnectionTrait,
     ids: &[i64],
-) -> Result<HashMap<i64, String>, DbErr> {
+) -> Result<HashMap<i64, JobPayload>, DbErr> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, String)> = Fanout::find()
+    let rows: Vec<(i64, String, Option<String>)> = Fanout::find()
         .select_only()
         .column(fanout::Column::Id)
         .column(fanout::Column::Payload)
+        .column(fanout::Column::EventType)
         .filter(fanout::Column::Id.is_in(ids.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, payload, event_type)| {
+            (
+                id,
+                JobPayload {
+                    payload,
+                    event_type,
+                },
+            )
+        })
+        .collect())
 }

@@ -14,6 +14,7 @@ mod process;
 mod queues;
 mod routing_bad_input;
 mod routing_endpoints;
+mod routing_fanout;
 mod sink;
 #[path = "../support/smtp_sink.rs"]
 #[allow(dead_code)] // Shared with tests/email.rs, which uses all of it.
