@@ -8,6 +8,7 @@ mod m20261123_000002_create_subscriptions;
 mod m20261123_000003_create_deliveries;
 mod m20261130_000004_index_hot_paths;
 mod m20261201_000005_add_event_types;
+mod m20261202_000006_index_fanouts_by_message;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_deliveries::Migration),
             Box::new(m20261130_000004_index_hot_paths::Migration),
             Box::new(m20261201_000005_add_event_types::Migration),
+            Box::new(m20261202_000006_index_fanouts_by_message::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod context;
 pub mod deliveries;
 pub mod links;
+pub mod message_routes;
 pub mod messages;
 pub mod misc;
 pub mod notification_policy;

@@ -5,7 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::context::{check_content_negotiation, queue_name, RequestContext};
 use super::{
-    claims, deliveries, links, messages, misc, notification_policy, queues, share, subscriptions,
+    claims, deliveries, links, message_routes, messages, misc, notification_policy, queues, share,
+    subscriptions,
 };
 use crate::error::ApiError;
 
@@ -104,6 +105,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(not_allowed("GET"))),
     )
     .service(
+        web::resource("/v2/queues/{queue}/routes")
+            .route(web::post().to(message_routes::for_body))
+            .default_service(web::to(not_allowed("POST"))),
+    )
+    .service(
         web::resource("/v2/queues/{queue}/purge")
             .route(web::post().to(queues::purge))
             .default_service(web::to(not_allowed("POST"))),
@@ -150,6 +156,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(messages::get))
             .route(web::delete().to(messages::delete))
             .default_service(web::to(not_allowed("DELETE, GET"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/messages/{message_id}/routes")
+            .route(web::get().to(message_routes::for_message))
+            .default_service(web::to(not_allowed("GET"))),
     )
     .service(
         web::resource("/v2/queues/{queue}/claims")

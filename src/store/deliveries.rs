@@ -61,6 +61,24 @@ pub async fn list_for_subscription(
         .await
 }
 
+/// The deliveries the given fan-out jobs made to the given subscriptions
+/// (served by `ix_deliveries_fanout`).
+pub async fn for_fanouts(
+    db: &impl ConnectionTrait,
+    fanout_ids: &[i64],
+    subscription_ids: &[String],
+) -> Result<Vec<delivery::Model>, DbErr> {
+    if fanout_ids.is_empty() || subscription_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Delivery::find()
+        .filter(delivery::Column::FanoutId.is_in(fanout_ids.iter().copied()))
+        .filter(delivery::Column::SubscriptionId.is_in(subscription_ids.iter().cloned()))
+        .order_by_asc(delivery::Column::Id)
+        .all(db)
+        .await
+}
+
 pub async fn attempts_for(
     db: &impl ConnectionTrait,
     delivery_ids: &[i64],

@@ -304,3 +304,21 @@ pub async fn payloads(
         })
         .collect())
 }
+
+/// The fan-out jobs of one posted message (served by `ix_fanouts_message`).
+pub async fn ids_for_message(
+    db: &impl ConnectionTrait,
+    project: &str,
+    queue: &str,
+    message_id: &str,
+) -> Result<Vec<i64>, DbErr> {
+    Fanout::find()
+        .select_only()
+        .column(fanout::Column::Id)
+        .filter(fanout::Column::MessageId.eq(message_id))
+        .filter(fanout::Column::Project.eq(project))
+        .filter(fanout::Column::Queue.eq(queue))
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -99,6 +99,29 @@ pub async fn list_page(
         .await
 }
 
+/// One page of every subscription of a queue after `marker`, by id, in
+/// any state, expired but not yet swept included (the routes explanation
+/// says why each gets a message or not).
+pub async fn page_any_state(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    marker: Option<&str>,
+    limit: u64,
+) -> Result<Vec<subscription::Model>, DbErr> {
+    let mut query = Subscription::find()
+        .filter(subscription::Column::Project.eq(project.as_str()))
+        .filter(subscription::Column::Queue.eq(queue.as_str()));
+    if let Some(marker) = marker {
+        query = query.filter(subscription::Column::Id.gt(marker));
+    }
+    query
+        .order_by_asc(subscription::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// Writes every column of `row` (already loaded and modified by the caller).
 pub async fn save(db: &impl ConnectionTrait, row: subscription::Model) -> Result<(), DbErr> {
     // Mark every column dirty so the whole row is written.

@@ -15,6 +15,7 @@ mod queues;
 mod routing_bad_input;
 mod routing_endpoints;
 mod routing_fanout;
+mod routing_routes;
 mod sink;
 #[path = "../support/smtp_sink.rs"]
 #[allow(dead_code)] // Shared with tests/email.rs, which uses all of it.
