@@ -6,7 +6,6 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use sea_orm::ConnectionTrait;
 
 use crate::api::{self, AppState};
 use crate::clock::{SharedClock, SystemClock};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 

@@ -55,7 +55,7 @@ impl WriteBatch {
         if backend != DbBackend::Sqlite || self.statements.len() < 2 {
             let mut affected = 0;
             for statement in self.statements {
-                affected += db.execute(statement).await?.rows_affected();
+                affected += db.execute_raw(statement).await?.rows_affected();
             }
             return Ok(affected);
         }
@@ -69,6 +69,6 @@ impl WriteBatch {
             }
         }
         let joined = Statement::from_sql_and_values(backend, sql, values);
-        Ok(db.execute(joined).await?.rows_affected())
+        Ok(db.execute_raw(joined).await?.rows_affected())
     }
 }

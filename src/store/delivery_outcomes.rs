@@ -1,6 +1,6 @@
 //! Recording what became of leased deliveries: the attempt log rows and the
 //! deliveries' next state, many at once in the caller's transaction.
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait,
 };

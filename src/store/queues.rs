@@ -17,7 +17,7 @@ pub async fn create_if_absent(
 ) -> Result<bool, DbErr> {
     let statement =
         create_if_absent_statement(db.get_database_backend(), project, name, metadata, now);
-    Ok(db.execute(statement).await?.rows_affected() > 0)
+    Ok(db.execute_raw(statement).await?.rows_affected() > 0)
 }
 
 /// The statement of `create_if_absent`, to run with others.

@@ -253,7 +253,7 @@ impl TestApp {
             let row = self
                 .state
                 .db
-                .query_one(sea_orm::Statement::from_string(
+                .query_one_raw(sea_orm::Statement::from_string(
                     self.state.db.get_database_backend(),
                     sql,
                 ))

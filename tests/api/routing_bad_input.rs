@@ -290,7 +290,7 @@ async fn snapshot(app: &TestApp) -> Value {
     ] {
         let sql = format!("SELECT {columns} FROM {table} ORDER BY 1");
         let rows = db
-            .query_all(sea_orm::Statement::from_string(
+            .query_all_raw(sea_orm::Statement::from_string(
                 db.get_database_backend(),
                 sql,
             ))

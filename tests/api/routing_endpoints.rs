@@ -171,7 +171,7 @@ db_test!(subscriptions_report_their_status);
 async fn stored_event_types(app: &TestApp, queue: &str) -> Vec<Option<String>> {
     let db = &app.state.db;
     let sql = format!("SELECT event_type FROM messages WHERE queue = '{queue}' ORDER BY seq");
-    db.query_all(sea_orm::Statement::from_string(
+    db.query_all_raw(sea_orm::Statement::from_string(
         db.get_database_backend(),
         sql,
     ))
