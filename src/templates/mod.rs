@@ -10,6 +10,8 @@ mod embedded;
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
@@ -110,8 +112,13 @@ impl Templates {
         // Printing a name the context lacks is a bug worth an error;
         // `{% if name %}` on a missing name stays allowed.
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
+        env.set_syntax(
+            SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .build()
+                .context("configuring the template syntax")?,
+        );
         for (name, default) in embedded::TEMPLATES {
             let source = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
                 Some(path) => std::fs::read_to_string(&path)
@@ -145,7 +152,7 @@ impl Templates {
     fn render<C: Serialize>(&self, name: &str, ctx: &C) -> anyhow::Result<String> {
         self.env
             .get_template(name)
-            .and_then(|t| t.render(ctx))
+            .and_then(|t| t.render(Serde(ctx)))
             .with_context(|| format!("rendering template {name}"))
     }
 }
