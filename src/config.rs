@@ -50,6 +50,11 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "(empty: deny private)",
     ),
     (
+        "TIDINGS_AMQP_EXCHANGE",
+        "exchange for amqp:// subscribers that name none (declared topic and durable if missing)",
+        "amq.topic",
+    ),
+    (
         "TIDINGS_TEMPLATES_DIR",
         "directory whose email/ and page/ templates replace the built-in ones, file by file",
         "(none: built-in templates)",
@@ -157,6 +162,7 @@ pub struct Settings {
     pub mail_from: String,
     pub require_confirmation: RequireConfirmation,
     pub webhook_allow_nets: Vec<String>,
+    pub amqp_exchange: String,
     pub templates_dir: Option<std::path::PathBuf>,
     pub log_format: LogFormat,
     pub log: String,
@@ -189,6 +195,7 @@ impl Default for Settings {
             mail_from: "tidings <no-reply@localhost>".into(),
             require_confirmation: RequireConfirmation::Mailto,
             webhook_allow_nets: Vec::new(),
+            amqp_exchange: crate::domain::amqp_target::AMQ_TOPIC.into(),
             templates_dir: None,
             log_format: LogFormat::Text,
             log: "info".into(),
@@ -271,6 +278,9 @@ impl Settings {
                 .map(String::from)
                 .collect();
         }
+        if let Some(v) = get("TIDINGS_AMQP_EXCHANGE") {
+            self.amqp_exchange = v;
+        }
         if let Some(v) = get("TIDINGS_TEMPLATES_DIR") {
             self.templates_dir = Some(v.into());
         }
@@ -346,6 +356,8 @@ impl Settings {
                 bail!("TIDINGS_PUBLIC_URL must be an http or https URL");
             }
         }
+        crate::domain::amqp_target::ExchangeName::parse(&self.amqp_exchange)
+            .map_err(|e| anyhow::anyhow!("TIDINGS_AMQP_EXCHANGE: {e}"))?;
         if self.confirm_token_ttl_secs < 60 {
             bail!("TIDINGS_CONFIRM_TOKEN_TTL_SECS must be at least 60");
         }
@@ -599,5 +611,17 @@ schemes = ["mailto"]
         let err =
             Settings::from_env_map(&env(&[("TIDINGS_DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("TIDINGS_DATABASE_URL"));
+        let err = Settings::from_env_map(&env(&[("TIDINGS_AMQP_EXCHANGE", "not ok")])).unwrap_err();
+        assert!(err.to_string().contains("TIDINGS_AMQP_EXCHANGE"));
+    }
+
+    #[test]
+    fn amqp_exchange_defaults_to_amq_topic() {
+        assert_eq!(
+            Settings::from_env_map(&env(&[])).unwrap().amqp_exchange,
+            "amq.topic"
+        );
+        let s = Settings::from_env_map(&env(&[("TIDINGS_AMQP_EXCHANGE", "pulp")])).unwrap();
+        assert_eq!(s.amqp_exchange, "pulp");
     }
 }

@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::delivery::audience::FanoutRouting;
 use crate::delivery::channels::Channels;
 use crate::delivery::worker::{Dispatcher, Limits};
+use crate::drivers::amqp::AmqpDriver;
 use crate::drivers::email::Mailer;
 use crate::drivers::webhook::WebhookDriver;
 use crate::service::message_posts::MessagePosts;
@@ -112,6 +113,7 @@ impl Application {
             secret: state.secret.clone(),
             webhook: WebhookDriver::new(&state.settings.webhook_allow_nets)?,
             mailer: Mailer::from_settings(&state.settings)?,
+            amqp: AmqpDriver::default(),
             templates: state.templates.clone(),
             metadata: state.metadata.clone(),
         };

@@ -1,16 +1,18 @@
 //! The real channels behind the worker: loads what a job needs (the
 //! subscription as it is now, the queue's retry policy), renders, and hands
-//! one attempt to the webhook or email driver.
+//! one attempt to the webhook, email or AMQP driver (`amqp_publish`).
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
+use super::amqp_publish::is_amqp;
 use super::job::{Deliver, Handled, Job};
 use super::outbox::DeliveryKind;
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::drivers::amqp::AmqpDriver;
 use crate::drivers::email::{
     self, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
 };
@@ -29,6 +31,7 @@ pub struct Channels {
     pub secret: SecretKey,
     pub webhook: WebhookDriver,
     pub mailer: Mailer,
+    pub amqp: AmqpDriver,
     pub templates: Arc<Templates>,
     pub metadata: Arc<MetadataCache>,
 }
@@ -59,7 +62,12 @@ impl Deliver for Channels {
             _ => Map::new(),
         };
         let is_email = sub.subscriber.starts_with("mailto:");
-        let channel = if is_email { "email" } else { "webhook" };
+        let is_amqp = is_amqp(&sub.subscriber);
+        let channel = match (is_email, is_amqp) {
+            (true, _) => "email",
+            (_, true) => "amqp",
+            _ => "webhook",
+        };
         let (outcome, policies) = match job.kind {
             DeliveryKind::Notification => {
                 if sub.status != "active" {
@@ -71,6 +79,8 @@ impl Deliver for Channels {
                 let policies = self.retry_policies(sub, &options).await?;
                 let outcome = if is_email {
                     self.notification_email(job, sub, &options).await
+                } else if is_amqp {
+                    self.publish_amqp(job, sub, &options, &job.payload).await
                 } else {
                     self.post_webhook(job, sub, &options, &job.payload, now)
                         .await
@@ -86,7 +96,11 @@ impl Deliver for Channels {
                     if let Value::Object(map) = &mut dict {
                         map.insert("queue_name".into(), Value::String(sub.queue.clone()));
                     }
-                    self.post_webhook(job, sub, &options, &dict, now).await
+                    if is_amqp {
+                        self.publish_amqp(job, sub, &options, &dict).await
+                    } else {
+                        self.post_webhook(job, sub, &options, &dict, now).await
+                    }
                 };
                 (outcome, (None, None))
             }

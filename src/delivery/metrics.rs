@@ -6,17 +6,17 @@ use std::time::Duration;
 
 use crate::store::deliveries::Backlog;
 
-pub const CHANNELS: [&str; 2] = ["webhook", "email"];
+pub const CHANNELS: [&str; 3] = ["webhook", "email", "amqp"];
 pub const OUTCOMES: [&str; 3] = ["delivered", "transient_failure", "permanent_failure"];
 /// Attempt latency histogram bounds, in seconds.
 pub const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 15.0];
 
 #[derive(Default)]
 pub struct Metrics {
-    attempts: [[AtomicU64; 3]; 2],
-    latency_buckets: [[AtomicU64; 10]; 2],
-    latency_count: [AtomicU64; 2],
-    latency_sum_micros: [AtomicU64; 2],
+    attempts: [[AtomicU64; 3]; 3],
+    latency_buckets: [[AtomicU64; 10]; 3],
+    latency_count: [AtomicU64; 3],
+    latency_sum_micros: [AtomicU64; 3],
     pub messages_posted: AtomicU64,
     pub deliveries_skipped: AtomicU64,
     /// Active subscriptions a posted message was not for (routing).
@@ -24,7 +24,7 @@ pub struct Metrics {
 }
 
 fn channel_index(channel: &str) -> usize {
-    usize::from(channel == "email")
+    CHANNELS.iter().position(|c| *c == channel).unwrap_or(0)
 }
 
 impl Metrics {

@@ -1,5 +1,6 @@
 //! Everything that leaves tidings goes through the durable outbox: the request
 //! path enqueues rows inside its own transaction, workers deliver.
+mod amqp_publish;
 mod attempt_log;
 pub mod audience;
 pub mod channels;

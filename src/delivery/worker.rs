@@ -144,6 +144,11 @@ impl<D: Deliver> Dispatcher<D> {
         })
     }
 
+    /// The channels attempts go through (tests look at their drivers).
+    pub fn channels(&self) -> &Arc<D> {
+        &self.channels
+    }
+
     /// One pass: expand fan-outs, then attempt every due delivery (within
     /// the bounds) and wait for all of them. Returns how many were handled.
     /// Tests call this (or `drain`) instead of sleeping.

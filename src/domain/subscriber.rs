@@ -1,22 +1,24 @@
-//! The subscriber URI of a subscription, parsed once: `mailto:` per RFC 6068
-//! or an `http(s)` webhook. Anything that could smuggle a header into an
-//! email (CR, LF, NUL, raw or percent-encoded) is refused here, so no driver
-//! has to think about it.
+//! The subscriber URI of a subscription, parsed once: `mailto:` per RFC 6068,
+//! an `http(s)` webhook or an `amqp(s)` broker exchange (see `amqp_target`).
+//! Anything that could smuggle a header into an email (CR, LF, NUL, raw or
+//! percent-encoded) is refused here, so no driver has to think about it.
 use percent_encoding::percent_decode_str;
 
+use super::amqp_target::AmqpTarget;
 use super::email_address::EmailAddress;
 use super::masking::mask_password;
 
-pub const SUPPORTED_TYPES_MESSAGE: &str = "The subscriber type of subscription must be supported in the list ['http', 'https', 'mailto', 'trust+http', 'trust+https'].";
+pub const SUPPORTED_TYPES_MESSAGE: &str = "The subscriber type of subscription must be supported in the list ['amqp', 'amqps', 'http', 'https', 'mailto', 'trust+http', 'trust+https'].";
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum Subscriber {
     Mailto(Mailto),
     Webhook { url: url::Url },
+    Amqp(AmqpTarget),
 }
 
 // Hand-written so a webhook's basic-auth password never reaches a log via
-// `{:?}`.
+// `{:?}` (AmqpTarget's own Debug already hides its password).
 impl std::fmt::Debug for Subscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -25,6 +27,7 @@ impl std::fmt::Debug for Subscriber {
                 .debug_struct("Webhook")
                 .field("url", &mask_password(url.as_str()))
                 .finish(),
+            Subscriber::Amqp(t) => f.debug_tuple("Amqp").field(t).finish(),
         }
     }
 }
@@ -63,6 +66,7 @@ impl Subscriber {
         match scheme.as_str() {
             "mailto" => Mailto::parse(&raw[scheme.len() + 1..]).map(Subscriber::Mailto),
             "http" | "https" => parse_webhook(raw),
+            "amqp" | "amqps" => AmqpTarget::parse(raw).map(Subscriber::Amqp),
             "trust+http" | "trust+https" => Err(
                 "trust+http(s) subscribers need Keystone trusts, which tidings does not support."
                     .into(),
@@ -87,6 +91,7 @@ impl Subscriber {
             Subscriber::Webhook { url } => {
                 format!("{}://{}/***", url.scheme(), url.host_str().unwrap_or(""))
             }
+            Subscriber::Amqp(target) => target.masked(),
         }
     }
 }
@@ -253,5 +258,22 @@ mod tests {
         let s = Subscriber::parse("https://u:p@h.example.com/secret").unwrap();
         assert_eq!(s.masked(), "https://h.example.com/***");
         assert!(!format!("{s:?}").contains(":p@"), "{s:?}");
+        let s = Subscriber::parse("amqp://u:hunter2@h/?exchange=pulp").unwrap();
+        assert_eq!(s.masked(), "amqp://h:5672/%2F?exchange=pulp");
+        assert!(!format!("{s:?}").contains("hunter2"), "{s:?}");
+    }
+
+    #[test]
+    fn amqp_subscribers() {
+        assert!(matches!(
+            Subscriber::parse("amqp://guest:guest@127.0.0.1:5672/%2f?exchange=pulp"),
+            Ok(Subscriber::Amqp(_))
+        ));
+        assert!(matches!(
+            Subscriber::parse("AMQPS://broker.example.com"),
+            Ok(Subscriber::Amqp(_))
+        ));
+        let err = Subscriber::parse("amqp://h?exchange=a%0d%0ab").unwrap_err();
+        assert!(err.contains("line breaks"), "{err}");
     }
 }

@@ -118,6 +118,11 @@ pub fn validate(options: Option<&Value>) -> Result<Map<String, Value>, String> {
             return Err("Option post_data must be a string.".into());
         }
     }
+    if let Some(v) = map.get("require_route") {
+        if !v.is_boolean() {
+            return Err("Option require_route must be true or false.".into());
+        }
+    }
     if let Some(v) = map.get("signing_secret") {
         // The same check the signer runs: a secret accepted here must sign.
         let secret = v
@@ -176,6 +181,10 @@ mod tests {
                 "invalid header name",
             ),
             (json!({"post_data": {}}), "post_data"),
+            (
+                json!({"require_route": "yes"}),
+                "require_route must be true or false",
+            ),
             (json!({"signing_secret": "abc"}), "signing_secret"),
             // 16 key bytes: base64 but shorter than the signer's 24.
             (

@@ -1,9 +1,10 @@
-//! Task drivers: the only code that talks to the outside world. Each driver
+//! Task drivers (email, webhook, AMQP): the only code that talks to the outside world. Each driver
 //! turns one delivery attempt into an `AttemptOutcome`; the delivery worker
 //! records it and decides about retries. Drivers never sleep and never retry
 //! on their own.
 use std::time::Duration;
 
+pub mod amqp;
 pub mod email;
 pub mod webhook;
 

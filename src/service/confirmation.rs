@@ -128,7 +128,7 @@ pub async fn send(
             outbox::enqueue(db, delivery(row, DeliveryKind::Confirmation, payload, now)).await?;
             Ok(Some(link))
         }
-        Subscriber::Webhook { .. } => {
+        Subscriber::Webhook { .. } | Subscriber::Amqp(_) => {
             let payload = zaqar_confirmation_payload(
                 &state.secret,
                 true,
@@ -198,7 +198,7 @@ pub async fn send_unsubscribed(
             "project": row.project,
             "subscriber": row.subscriber,
         }),
-        Subscriber::Webhook { .. } => {
+        Subscriber::Webhook { .. } | Subscriber::Amqp(_) => {
             if state.settings.require_confirmation != RequireConfirmation::All {
                 return Ok(());
             }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::db_test;
 use crate::helpers::TestApp;
 
-const TYPES: &str = "The subscriber type of subscription must be supported in the list ['http', 'https', 'mailto', 'trust+http', 'trust+https'].";
+const TYPES: &str = "The subscriber type of subscription must be supported in the list ['amqp', 'amqps', 'http', 'https', 'mailto', 'trust+http', 'trust+https'].";
 
 async fn bad_bodies_write_nothing(app: TestApp) {
     let cases: Vec<(Value, &str, &str)> = vec![

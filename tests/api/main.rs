@@ -2,6 +2,9 @@
 //! crate links once).
 mod helpers;
 
+mod amqp;
+mod amqp_broker;
+mod amqp_uris;
 mod bad_input;
 mod bad_subscribers;
 mod claims;

@@ -179,7 +179,7 @@ async fn patch(app: TestApp) {
         (json!({}), 400, "No subscription to create."),
         (json!({"ttl": 5}), 400, "The TTL for a subscription must be at least 60 seconds long."),
         (json!({"options": [1]}), 400, "Options must be a dict."),
-        (json!({"subscriber": "gopher://x"}), 400, "The subscriber type of subscription must be supported in the list ['http', 'https', 'mailto', 'trust+http', 'trust+https']."),
+        (json!({"subscriber": "gopher://x"}), 400, "The subscriber type of subscription must be supported in the list ['amqp', 'amqps', 'http', 'https', 'mailto', 'trust+http', 'trust+https']."),
         // Zaqar's PATCH conflict comes from its storage layer, worded with a
         // space the POST conflict lacks.
         (json!({"subscriber": "http://b.example.com/x"}), 409, "Such subscription already exists. Subscriptions are unique by project + queue + subscriber URI."),
