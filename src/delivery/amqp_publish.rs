@@ -1,12 +1,14 @@
 //! The AMQP channel: turns a job into one message for the AMQP driver. The
 //! body is byte for byte what a webhook receives (`post_data` honoured); the
-//! routing key is the message's event type, else the queue name, so
-//! consumers bind with topic patterns like `repo.sync.*` or `#`.
+//! routing key is the message's event type (`routing::event_type`: by
+//! default `body.event_type`), else the queue name, so consumers bind with
+//! topic patterns like `repo.sync.*` or `#`.
 use serde_json::{Map, Value};
 
 use super::channels::Channels;
 use super::job::Job;
 use super::outbox::DeliveryKind;
+use crate::domain::amqp_target::MAX_SHORT_STRING;
 use crate::domain::Subscriber;
 use crate::drivers::amqp::AmqpMessage;
 use crate::drivers::webhook;
@@ -27,12 +29,21 @@ pub fn is_amqp(subscriber: &str) -> bool {
 }
 
 /// The routing key of a job: the message's event type for notifications,
-/// the queue name when it has none; the Zaqar `Message_Type`
-/// (`SubscriptionConfirmation`, `UnsubscribeConfirmation`) for the
-/// lifecycle messages a subscription gets when confirmation is required.
-pub fn routing_key(kind: DeliveryKind, queue: &str, dict: &Value) -> String {
+/// the queue name when it has none (or one too long for a routing key); the
+/// Zaqar `Message_Type` (`SubscriptionConfirmation`,
+/// `UnsubscribeConfirmation`) for the lifecycle messages a subscription gets
+/// when confirmation is required.
+pub fn routing_key(
+    kind: DeliveryKind,
+    queue: &str,
+    event_type: Option<&str>,
+    dict: &Value,
+) -> String {
     match kind {
-        DeliveryKind::Notification => queue.to_string(),
+        DeliveryKind::Notification => event_type
+            .filter(|t| !t.is_empty() && t.len() <= MAX_SHORT_STRING)
+            .unwrap_or(queue)
+            .to_string(),
         DeliveryKind::Confirmation | DeliveryKind::Unsubscribed => dict
             .get("Message_Type")
             .and_then(Value::as_str)
@@ -68,7 +79,7 @@ impl Channels {
         if let Some(id) = &job.delivery.message_id {
             headers.push((MESSAGE_HEADER, id.clone()));
         }
-        let routing_key = routing_key(job.kind, &sub.queue, dict);
+        let routing_key = routing_key(job.kind, &sub.queue, job.event_type.as_deref(), dict);
         let message = AmqpMessage {
             target: &target,
             exchange: target.exchange_or(&self.settings.amqp_exchange),
@@ -107,10 +118,15 @@ mod tests {
     #[test]
     fn routing_keys() {
         let note = json!({"body": {}, "queue_name": "q", "Message_Type": "Notification"});
-        assert_eq!(routing_key(DeliveryKind::Notification, "q", &note), "q");
+        let key = |event: Option<&str>| routing_key(DeliveryKind::Notification, "q", event, &note);
+        assert_eq!(key(None), "q");
+        assert_eq!(key(Some("repo.sync.finish")), "repo.sync.finish");
+        assert_eq!(key(Some("")), "q");
+        assert_eq!(key(Some(&"x".repeat(256))), "q");
+        assert_eq!(key(Some(&"x".repeat(255))), "x".repeat(255));
         let confirm = json!({"Message_Type": "SubscriptionConfirmation"});
         assert_eq!(
-            routing_key(DeliveryKind::Confirmation, "q", &confirm),
+            routing_key(DeliveryKind::Confirmation, "q", None, &confirm),
             "SubscriptionConfirmation"
         );
     }

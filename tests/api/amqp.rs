@@ -76,7 +76,8 @@ async fn a_message_arrives_with_zaqar_body_and_properties(backend: Backend) {
     );
     let body: Value = serde_json::from_slice(&message.data).unwrap();
     assert_eq!(body, serde_json::from_str::<Value>(&expected).unwrap());
-    assert_eq!(message.routing_key.as_str(), queue);
+    // The routing key is the message's event type (body.event_type).
+    assert_eq!(message.routing_key.as_str(), "repo.sync.finish");
     assert_eq!(message.exchange.as_str(), exchange);
     let props = &message.properties;
     assert_eq!(
@@ -115,6 +116,58 @@ async fn a_message_arrives_with_zaqar_body_and_properties(backend: Backend) {
     broker.cleanup().await;
 }
 backend_test!(a_message_arrives_with_zaqar_body_and_properties);
+
+async fn consumers_pick_event_types_with_topic_patterns(backend: Backend) {
+    let Some(url) = amqp_url() else { return };
+    let broker = Broker::connect(&url).await;
+    let exchange = fresh_name("pulp");
+    let syncs = broker.bind(&exchange, "repo.sync.*").await;
+    let finishes = broker.bind(&exchange, "*.*.finish").await;
+    let everything = broker.bind(&exchange, "#").await;
+    let app = app_with(backend, &[]).await;
+    let queue = queue_name();
+    subscribe(
+        &app,
+        &queue,
+        json!({"subscriber": subscriber(&url, Some(&exchange))}),
+    )
+    .await;
+    let events = [
+        "repo.sync.start",
+        "repo.sync.finish",
+        "repo.publish.start",
+        "repo.publish.finish",
+    ];
+    let messages: Vec<Value> = events
+        .iter()
+        .map(|e| json!({"ttl": 300, "body": {"event_type": e, "payload": {"repo_id": "pulp2"}}}))
+        .chain([json!({"ttl": 300, "body": {"no": "event type"}})])
+        .collect();
+    app.post_messages(&queue, Value::Array(messages)).await;
+    app.drain().await;
+    let keys = |got: Vec<lapin::message::BasicGetMessage>| {
+        let mut keys: Vec<String> = got
+            .iter()
+            .map(|m| m.routing_key.as_str().to_string())
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        keys(syncs.drain().await),
+        ["repo.sync.finish", "repo.sync.start"]
+    );
+    assert_eq!(
+        keys(finishes.drain().await),
+        ["repo.publish.finish", "repo.sync.finish"]
+    );
+    let mut all = events.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+    all.push(queue.clone());
+    all.sort();
+    assert_eq!(keys(everything.drain().await), all);
+    broker.cleanup().await;
+}
+backend_test!(consumers_pick_event_types_with_topic_patterns);
 
 async fn post_data_shapes_the_body(backend: Backend) {
     let Some(url) = amqp_url() else { return };
