@@ -21,7 +21,7 @@ mod workloads;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use workloads::{email, fanout, idle_rss, latency, post, seed};
+use workloads::{amqp_fanout, email, fanout, idle_rss, latency, post, seed};
 
 #[derive(Debug, Parser)]
 #[command(name = "tidings-bench", version, about)]
@@ -53,6 +53,8 @@ enum Command {
     Post(post::PostArgs),
     /// W2/W3: webhook fan-out into the in-process sink.
     Fanout(fanout::FanoutArgs),
+    /// W9: AMQP fan-out into a real RabbitMQ, counted by a consumer on `#`.
+    AmqpFanout(amqp_fanout::AmqpFanoutArgs),
     /// W4: post-to-arrival latency at a fixed rate.
     Latency(latency::LatencyArgs),
     /// W5: email fan-out into the in-process SMTP sink.
@@ -94,6 +96,7 @@ async fn run(command: Command) -> Result<()> {
         } => sink::standalone(port, workers, seconds).await?,
         Command::Post(a) => post::run(a).await?,
         Command::Fanout(a) => fanout::run(a).await?,
+        Command::AmqpFanout(a) => amqp_fanout::run(a).await?,
         Command::Latency(a) => latency::run(a).await?,
         Command::Email(a) => email::run(a).await?,
         Command::Seed(a) => seed::run(a).await?,

@@ -1,4 +1,5 @@
 //! One file per workload; each turns its arguments into one JSON result.
+pub mod amqp_fanout;
 pub mod email;
 pub mod fanout;
 pub mod idle_rss;
