@@ -33,6 +33,10 @@ WARMUP=${WARMUP:-$(d      2           0.5)}
 CONC=${CONC:-32}
 W2_SUBS=${W2_SUBS:-$(d    100         5)}
 W2_MSGS=${W2_MSGS:-$(d    200         5)}
+W9_SUBS=${W9_SUBS:-$(d    100         5)}
+W9_MSGS=${W9_MSGS:-$(d    200         5)}
+AMQP=${AMQP:-auto}                      # auto | 0: W9 needs a RabbitMQ at AMQP_URL
+AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 W3_SUBS=${W3_SUBS:-$(d    10000       50)}
 W4_DURATION=${W4_DURATION:-$DURATION}
 W5_SUBS=${W5_SUBS:-$(d    1000        5)}
@@ -128,11 +132,18 @@ case "$PG_HOST" in
   127.*|localhost|'[::1]') ;;
   *) log "refusing non-loopback PG_URL host '$PG_HOST'"; exit 2 ;;
 esac
+AMQP_HOST=$(sed -E 's#^amqps?://([^@/]*@)?(\[[^]]*\]|[^:/?]*).*#\2#' <<< "$AMQP_URL")
+AMQP_PORT=$(sed -nE 's#^amqps?://([^@/]*@)?[^:/?]*:([0-9]+).*#\2#p' <<< "$AMQP_URL")
+case "$AMQP_HOST" in
+  127.*|localhost) ;;
+  *) log "refusing non-loopback AMQP_URL host '$AMQP_HOST'"; exit 2 ;;
+esac
+amqp_up() { [ "$AMQP" != 0 ] && port_busy "${AMQP_PORT:-5672}"; }
 
 {
   echo "mode=$([ "$SMOKE" = 1 ] && echo smoke || echo full)"
   echo "reps=$REPS"; echo "duration_s=$DURATION"; echo "warmup_s=$WARMUP"; echo "connections=$CONC"
-  echo "w2=${W2_SUBS}x${W2_MSGS}"; echo "w3=${W3_SUBS}x1"; echo "w5=${W5_SUBS}x1"
+  echo "w2=${W2_SUBS}x${W2_MSGS}"; echo "w3=${W3_SUBS}x1"; echo "w5=${W5_SUBS}x1"; echo "w9=${W9_SUBS}x${W9_MSGS}"
   echo "w7=${W7_MESSAGES} messages, ${W7_SUBSCRIPTIONS} subscriptions"
   echo "profile=$PROFILE"; echo "started_utc=$TS"; echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$RUN_DIR/params.txt"
@@ -263,6 +274,16 @@ if step_on sqlite && start_tidings sqlite "sqlite://$WORK/sqlite.db?mode=rwc"; t
   post tidings sqlite close "$TIDINGS_URL" --close
   fanout tidings sqlite w2 "$TIDINGS_URL" "$TIDINGS_PID" "$W2_SUBS" "$W2_MSGS"
   fanout tidings sqlite w3 "$TIDINGS_URL" "$TIDINGS_PID" "$W3_SUBS" 1
+  if amqp_up; then
+    for r in $(reps); do
+      wl tidings sqlite w9 run "$r" $((SETUP_TIMEOUT + FANOUT_TIMEOUT + 240)) -- amqp-fanout \
+        --url "$TIDINGS_URL" --amqp-url "$AMQP_URL" --pids "$TIDINGS_PID" --subs "$W9_SUBS" \
+        --msgs "$W9_MSGS" --timeout "$FANOUT_TIMEOUT" --idle "$FANOUT_IDLE" --settle "$SETTLE" \
+        --setup-timeout "$SETUP_TIMEOUT"
+    done
+  else
+    note "W9 (AMQP fan-out) not run: no RabbitMQ at AMQP_URL (or AMQP=0)"
+  fi
   # W4 runs at half the keep-alive rate just measured: busy, not saturated.
   W1=$("$BENCH_BIN" pick --field rps "$RUN_DIR"/tidings-sqlite-w1-ka-*.json 2>/dev/null)
   if [ -n "$W1" ]; then
@@ -368,11 +389,12 @@ if [ "$SMOKE" = 1 ]; then
     sqlite:tidings-sqlite-w1-ka sqlite:tidings-sqlite-w1-close sqlite:tidings-sqlite-w2-run
     sqlite:tidings-sqlite-w3-run sqlite:tidings-sqlite-w4-run sqlite:tidings-sqlite-w5-run
     seeded:tidings-seeded-w7-seed seeded:tidings-seeded-w1-ka seeded:tidings-seeded-w2-run"
+  amqp_up && expected="$expected sqlite:tidings-sqlite-w9-run"
   for e in $expected; do
     case " $STEPS " in *" ${e%%:*} "*) ;; *) continue ;; esac
     ls "$RUN_DIR/${e#*:}"-*.json >/dev/null 2>&1 || { log "smoke: no result for ${e#*:}"; bad=1; }
   done
-  for f in "$RUN_DIR"/*-w[2345]-run-*.json; do
+  for f in "$RUN_DIR"/*-w[23459]-run-*.json; do
     [ -e "$f" ] || continue
     lost=$("$BENCH_BIN" pick --field lost --agg max "$f" 2>/dev/null)
     [ "${lost:-x}" = 0 ] || { log "smoke: $(basename "$f") lost ${lost:-?} deliveries"; bad=1; }

@@ -139,6 +139,23 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        workload: "w9",
+        title: "W9: AMQP fan-out into RabbitMQ, 100 subscriptions × 200 messages",
+        why: "confirmed publishes per second into a real broker (each counted by a consumer bound to # only once the broker confirmed it), beside W2's webhooks",
+        rows: &[("tidings", "sqlite", "run")],
+        columns: &[
+            col("subscriptions × messages", "subs", Show::Median),
+            col("confirmed deliveries/s", "deliveries_per_s", Show::Range),
+            col("time to last (s)", "time_to_last_s", Show::Range),
+            col("post phase (s)", "post_phase_s", Show::Median),
+            col("lost (worst)", "lost", Show::Max),
+            col("dups (worst)", "duplicates", Show::Max),
+            col("peak RSS MiB", "peak_rss_mb", Show::Median),
+            col("p99 post→arrival ms", "latency_p99_ms", Show::Median),
+            col("all complete", "complete", Show::All),
+        ],
+    },
+    Table {
         workload: "w6",
         title: "W6: idle resident memory",
         why: "what the service costs when nothing happens",

@@ -191,6 +191,23 @@ pub fn evaluate(r: &Results) -> Vec<Verdict> {
         ),
         worst(r, "tidings", "seeded", "w2", "lost"),
     ));
+    let w9 = med(r, "tidings", "sqlite", "w9", "run", "deliveries_per_s");
+    out.push(require_size(
+        require_no_loss(
+            judge(
+                "W9 AMQP fan-out ≥ 10,000 confirmed publishes/s, 0 lost",
+                "deliveries/s",
+                w9,
+                Some(10_000.0),
+                Dir::AtLeast,
+                "needs tidings/sqlite W9 and a RabbitMQ",
+            ),
+            worst(r, "tidings", "sqlite", "w9", "lost"),
+        ),
+        med(r, "tidings", "sqlite", "w9", "run", "expected"),
+        20_000.0,
+        "deliveries",
+    ));
     out
 }
 
@@ -200,6 +217,16 @@ pub fn ratios(r: &Results) -> Vec<Ratio> {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
     };
+    let w9 = med(r, "tidings", "sqlite", "w9", "run", "deliveries_per_s");
+    if w9.is_some() {
+        out.push(Ratio {
+            name: "W9 AMQP ÷ W2 webhook deliveries/s, tidings/sqlite".into(),
+            value: div(
+                w9,
+                med(r, "tidings", "sqlite", "w2", "run", "deliveries_per_s"),
+            ),
+        });
+    }
     for db in ["sqlite", "postgres", "seeded"] {
         for (mode, label) in [("ka", "keep-alive"), ("close", "Connection: close")] {
             let t = med(r, "tidings", db, "w1", mode, "rps");
