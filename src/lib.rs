@@ -1,5 +1,6 @@
 //! tidings: a self-hosted queue-subscription and notification service,
 //! wire-compatible with the OpenStack Zaqar v2 API.
+pub mod alerts;
 pub mod api;
 pub mod clock;
 pub mod config;

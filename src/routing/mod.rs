@@ -72,6 +72,7 @@ impl Router {
         if let Some(policy) = metadata.get(policy::METADATA_KEY) {
             Policy::from_metadata(policy, &self.types)?;
         }
+        crate::alerts::AlertLayout::from_metadata(metadata)?;
         Ok(())
     }
 
@@ -85,6 +86,7 @@ impl Router {
     ) -> Result<SubscriptionRouting, String> {
         let routing = SubscriptionRouting::compile(options, &scheme_of(subscriber), &self.types)?;
         routing.check_policy(&self.policy_for(queue_metadata))?;
+        crate::alerts::validate_subscription(options, queue_metadata)?;
         Ok(routing)
     }
 }

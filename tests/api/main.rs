@@ -2,6 +2,7 @@
 //! crate links once).
 mod helpers;
 
+mod alerts_bad_input;
 mod amqp;
 mod amqp_broker;
 mod amqp_uris;
