@@ -18,7 +18,7 @@ mod seed_table_tests;
 pub use layout::{AlertLayout, Report};
 pub use machine::{judge, on_due, Ancestor, DueVerdict, Effect, ElementState, Judgement, Pending};
 pub use rule::AlertRule;
-pub use state::AlertState;
+pub use state::{AlertKind, AlertState};
 
 use serde_json::{Map, Value};
 

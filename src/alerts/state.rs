@@ -45,6 +45,31 @@ impl std::fmt::Display for AlertState {
     }
 }
 
+/// What an alert notification says about its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    Occurred,
+    Resolved,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Occurred => "occurred",
+            AlertKind::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertKind> {
+        match text {
+            "occurred" => Some(AlertKind::Occurred),
+            "resolved" => Some(AlertKind::Resolved),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

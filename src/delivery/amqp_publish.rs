@@ -44,6 +44,21 @@ pub fn routing_key(
             .filter(|t| !t.is_empty() && t.len() <= MAX_SHORT_STRING)
             .unwrap_or(queue)
             .to_string(),
+        // `alert.occurred.error`: consumers bind to what they care about.
+        DeliveryKind::Alert => match dict.get("alert") {
+            Some(alert) => format!(
+                "alert.{}.{}",
+                alert
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown"),
+                alert
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown")
+            ),
+            None => queue.to_string(),
+        },
         DeliveryKind::Confirmation | DeliveryKind::Unsubscribed => dict
             .get("Message_Type")
             .and_then(Value::as_str)
@@ -105,6 +120,19 @@ impl Channels {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn alert_routing_keys_name_the_kind_and_state() {
+        let dict = serde_json::json!({"alert": {"kind": "occurred", "state": "error"}});
+        assert_eq!(
+            routing_key(DeliveryKind::Alert, "q", Some("x"), &dict),
+            "alert.occurred.error"
+        );
+        assert_eq!(
+            routing_key(DeliveryKind::Alert, "q", None, &serde_json::json!({})),
+            "q"
+        );
+    }
 
     #[test]
     fn amqp_schemes() {

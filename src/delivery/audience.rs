@@ -6,12 +6,18 @@
 //! each job's body is parsed once, and only when a filter asks for it; the
 //! policy is read once per queue per pass. A subscription the message is
 //! not for gets no delivery row and no log entry: `routes` explains it.
+//!
+//! An alert subscription (`options.alert`) gets no ordinary delivery
+//! either: the state reports it is for are collected (`alert_hits`) and
+//! applied in the same transaction (`alert_intake`).
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
+use super::alert_intake::AlertHit;
+use crate::alerts::{AlertLayout, AlertRule};
 use crate::routing::{EffectivePolicy, Router, SubscriptionRouting};
 use crate::store::entities::{fanout, subscription};
 use crate::store::fanouts::Audience;
@@ -44,6 +50,32 @@ pub struct RoutedAudience<'a> {
     bodies: HashMap<i64, Value>,
     /// Subscriptions left out by routing in this pass.
     pub routed_out: u64,
+    /// Each job's queue's alert layout (queue metadata `_alert`).
+    layouts: HashMap<i64, Arc<AlertLayout>>,
+    /// The jobs as shared by their alert hits.
+    shared_jobs: HashMap<i64, Arc<fanout::Model>>,
+    /// State reports for alert subscriptions, in fan-out order.
+    pub alert_hits: Vec<AlertHit>,
+}
+
+/// What deciding needs per subscription: its routing and, in alert mode,
+/// its rule.
+pub struct Compiled {
+    routing: Arc<SubscriptionRouting>,
+    alert: Option<Arc<AlertRule>>,
+}
+
+/// The alert rule of a subscription, when it has one. Options are parsed
+/// only when they mention `alert`, so ordinary subscriptions pay a scan.
+fn alert_rule(sub: &subscription::Model) -> Option<Arc<AlertRule>> {
+    if !sub.options.contains("\"alert\"") {
+        return None;
+    }
+    let options = serde_json::from_str::<Value>(&sub.options).ok()?;
+    AlertRule::from_options(options.as_object()?)
+        .ok()
+        .flatten()
+        .map(Arc::new)
 }
 
 impl FanoutRouting {
@@ -54,26 +86,35 @@ impl FanoutRouting {
         db: &impl ConnectionTrait,
         jobs: &[fanout::Model],
     ) -> Result<RoutedAudience<'_>, DbErr> {
-        let mut by_queue: HashMap<(&str, &str), Arc<EffectivePolicy>> = HashMap::new();
+        type QueueRouting = (Arc<EffectivePolicy>, Arc<AlertLayout>);
+        let mut by_queue: HashMap<(&str, &str), QueueRouting> = HashMap::new();
         let mut policies = HashMap::with_capacity(jobs.len());
+        let mut layouts = HashMap::with_capacity(jobs.len());
         for job in jobs {
             let key = (job.project.as_str(), job.queue.as_str());
-            let policy = match by_queue.get(&key) {
-                Some(policy) => Arc::clone(policy),
+            let (policy, layout) = match by_queue.get(&key) {
+                Some((policy, layout)) => (Arc::clone(policy), Arc::clone(layout)),
                 None => {
                     let metadata = self.metadata.get_raw(db, key.0, key.1).await?;
                     let policy = Arc::new(self.router.policy_for(&metadata));
-                    by_queue.insert(key, Arc::clone(&policy));
-                    policy
+                    // Validated when the metadata was written.
+                    let layout =
+                        Arc::new(AlertLayout::from_metadata(&metadata).unwrap_or_default());
+                    by_queue.insert(key, (Arc::clone(&policy), Arc::clone(&layout)));
+                    (policy, layout)
                 }
             };
             policies.insert(job.id, policy);
+            layouts.insert(job.id, layout);
         }
         Ok(RoutedAudience {
             router: &self.router,
             policies,
             bodies: HashMap::new(),
             routed_out: 0,
+            layouts,
+            shared_jobs: HashMap::new(),
+            alert_hits: Vec::new(),
         })
     }
 }
@@ -87,24 +128,28 @@ fn body_of(payload: &str) -> Value {
 }
 
 impl Audience for RoutedAudience<'_> {
-    type Compiled = Arc<SubscriptionRouting>;
+    type Compiled = Compiled;
 
     fn compile(&mut self, page: &[subscription::Model]) -> Vec<Self::Compiled> {
         let mut lookup = self.router.cache().lookup();
         page.iter()
-            .map(|sub| lookup.routing(&sub.id, &sub.subscriber, &sub.options))
+            .map(|sub| Compiled {
+                routing: lookup.routing(&sub.id, &sub.subscriber, &sub.options),
+                alert: alert_rule(sub),
+            })
             .collect()
     }
 
     fn admits(
         &mut self,
         job: &fanout::Model,
-        _subscription: &subscription::Model,
-        routing: &Self::Compiled,
+        subscription: &subscription::Model,
+        compiled: &Self::Compiled,
     ) -> bool {
+        let routing = &compiled.routing;
         let policy = self.policies.get(&job.id).and_then(|p| p.get());
         let event_type = job.event_type.as_deref();
-        let refused = if routing.needs_body() {
+        let refused = if routing.needs_body() || compiled.alert.is_some() {
             let body = self
                 .bodies
                 .entry(job.id)
@@ -115,7 +160,29 @@ impl Audience for RoutedAudience<'_> {
         };
         if refused.is_some() {
             self.routed_out += 1;
+            return false;
         }
-        refused.is_none()
+        let Some(rule) = compiled.alert.as_ref() else {
+            return true;
+        };
+        // Alert mode: never an ordinary delivery; a state report is applied
+        // to the subscription's alert state, anything else is ignored.
+        let report = match (self.layouts.get(&job.id), self.bodies.get(&job.id)) {
+            (Some(layout), Some(body)) if rule.active => layout.report(body),
+            _ => None,
+        };
+        if let Some(report) = report {
+            let job = self
+                .shared_jobs
+                .entry(job.id)
+                .or_insert_with(|| Arc::new(job.clone()));
+            self.alert_hits.push(AlertHit {
+                job: Arc::clone(job),
+                subscription: subscription.clone(),
+                rule: Arc::clone(rule),
+                report,
+            });
+        }
+        false
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
+use super::alert_due::{self, Admission};
 use super::amqp_publish::is_amqp;
 use super::job::{Deliver, Handled, Job};
 use super::outbox::DeliveryKind;
@@ -14,7 +15,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::drivers::amqp::AmqpDriver;
 use crate::drivers::email::{
-    self, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
+    self, AlertRequest, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
 };
 use crate::drivers::webhook::{self, WebhookDriver, WebhookRequest};
 use crate::drivers::{AttemptOutcome, Verdict};
@@ -79,6 +80,27 @@ impl Deliver for Channels {
                 let policies = self.retry_policies(sub, &options).await?;
                 let outcome = if is_email {
                     self.notification_email(job, sub, &options).await
+                } else if is_amqp {
+                    self.publish_amqp(job, sub, &options, &job.payload).await
+                } else {
+                    self.post_webhook(job, sub, &options, &job.payload, now)
+                        .await
+                };
+                (outcome, policies)
+            }
+            DeliveryKind::Alert => {
+                if sub.status != "active" {
+                    return Ok(Handled::Skipped(format!(
+                        "the subscription is {}",
+                        sub.status
+                    )));
+                }
+                if let Admission::Skip(reason) = alert_due::admit(&self.db, job, sub, now).await? {
+                    return Ok(Handled::Skipped(reason));
+                }
+                let policies = self.retry_policies(sub, &options).await?;
+                let outcome = if is_email {
+                    self.alert_email(job, sub, &options).await
                 } else if is_amqp {
                     self.publish_amqp(job, sub, &options, &job.payload).await
                 } else {
@@ -179,6 +201,32 @@ impl Channels {
         };
         let composed =
             email::build_notification(&self.templates, &self.settings.mail_from, &request);
+        self.send_email(composed).await
+    }
+
+    async fn alert_email(
+        &self,
+        job: &Job,
+        sub: &subscription::Model,
+        options: &Map<String, Value>,
+    ) -> AttemptOutcome {
+        let unsubscribe = links::unsubscribe_url(
+            &self.settings.public_url(),
+            &self.secret,
+            &sub.queue,
+            &sub.id,
+        );
+        let options = Value::Object(options.clone());
+        let request = AlertRequest {
+            subscriber: &sub.subscriber,
+            options: &options,
+            queue: &sub.queue,
+            project: &sub.project,
+            alert: job.payload.get("alert").unwrap_or(&Value::Null),
+            report: job.payload.get("body").unwrap_or(&Value::Null),
+            unsubscribe_url: Some(&unsubscribe),
+        };
+        let composed = email::build_alert(&self.templates, &self.settings.mail_from, &request);
         self.send_email(composed).await
     }
 

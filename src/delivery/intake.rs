@@ -105,7 +105,9 @@ impl<D: Deliver> Dispatcher<D> {
             max_rows: EXPAND_ROWS_PER_COMMIT,
             lease_ms: self.limits.lease.as_millis() as i64,
         };
-        let expanded = fanouts::expand(&txn, jobs, bounds, take, &mut audience).await?;
+        let mut expanded = fanouts::expand(&txn, jobs, bounds, take, &mut audience).await?;
+        let hits = std::mem::take(&mut audience.alert_hits);
+        expanded.created += super::alert_intake::apply(&txn, hits, now).await?;
         txn.commit().await?;
         self.metrics
             .fanout_routed_out

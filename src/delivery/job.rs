@@ -48,6 +48,7 @@ pub fn kind_of(row: &delivery::Model) -> DeliveryKind {
     match row.kind.as_str() {
         "confirmation" => DeliveryKind::Confirmation,
         "unsubscribed" => DeliveryKind::Unsubscribed,
+        "alert" => DeliveryKind::Alert,
         _ => DeliveryKind::Notification,
     }
 }
@@ -79,7 +80,10 @@ pub fn outcome_of(job: &Job, handled: &Handled, now: i64) -> Outcome {
                 next: next_step(outcome, attempts_made, retry_policies, now),
                 // Confirmation payloads carry a plaintext token link: once
                 // sent, it has no reason to stay at rest.
-                scrub: job.kind != DeliveryKind::Notification,
+                scrub: matches!(
+                    job.kind,
+                    DeliveryKind::Confirmation | DeliveryKind::Unsubscribed
+                ),
             }
         }
     }

@@ -1,5 +1,7 @@
 //! Everything that leaves tidings goes through the durable outbox: the request
 //! path enqueues rows inside its own transaction, workers deliver.
+mod alert_due;
+pub mod alert_intake;
 mod amqp_publish;
 mod attempt_log;
 pub mod audience;

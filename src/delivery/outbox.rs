@@ -17,6 +17,9 @@ pub enum DeliveryKind {
     Confirmation,
     /// "You have been unsubscribed" notice.
     Unsubscribed,
+    /// An alert subscription's "occurred" (due when its interval ends) or
+    /// "resolved" (see `alerts`).
+    Alert,
 }
 
 impl DeliveryKind {
@@ -25,6 +28,7 @@ impl DeliveryKind {
             DeliveryKind::Notification => "notification",
             DeliveryKind::Confirmation => "confirmation",
             DeliveryKind::Unsubscribed => "unsubscribed",
+            DeliveryKind::Alert => "alert",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Persistence: sea-orm entities and the queries over them. Nothing in here
 //! knows about HTTP; every function takes a connection or transaction so the
 //! service layer decides the transaction boundaries.
+pub mod alert_states;
 pub mod batch;
 pub mod checkpointer;
 pub mod claims;

@@ -28,6 +28,26 @@ pub struct NotificationEmail {
     pub unsubscribe_url: Option<String>,
 }
 
+/// An alert subscription's "occurred" or "resolved".
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertEmail {
+    pub queue: String,
+    pub project: String,
+    /// `occurred` or `resolved`.
+    pub kind: String,
+    /// `warning` or `error`.
+    pub state: String,
+    /// `WARNING` or `ERROR`.
+    pub state_label: String,
+    pub element: String,
+    pub level: Option<String>,
+    /// When the element entered the state now reported, e.g. `2026-11-24 15:00:00 UTC`.
+    pub since: Option<String>,
+    /// The state report, already pretty-printed.
+    pub report: String,
+    pub unsubscribe_url: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfirmPage {
     pub queue: String,

@@ -16,8 +16,8 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 pub use context::{
-    ConfirmEmail, ConfirmPage, ConfirmedPage, ErrorPage, NotificationEmail, UnsubscribePage,
-    UnsubscribedEmail, UnsubscribedPage,
+    AlertEmail, ConfirmEmail, ConfirmPage, ConfirmedPage, ErrorPage, NotificationEmail,
+    UnsubscribePage, UnsubscribedEmail, UnsubscribedPage,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,13 +28,16 @@ pub enum EmailKind {
     Unsubscribed,
     /// Context: [`NotificationEmail`].
     Notification,
+    /// Context: [`AlertEmail`].
+    Alert,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 3] = [
+    pub const ALL: [EmailKind; 4] = [
         EmailKind::Confirm,
         EmailKind::Unsubscribed,
         EmailKind::Notification,
+        EmailKind::Alert,
     ];
 
     fn dir(self) -> &'static str {
@@ -42,6 +45,7 @@ impl EmailKind {
             EmailKind::Confirm => "email/confirm",
             EmailKind::Unsubscribed => "email/unsubscribed",
             EmailKind::Notification => "email/notification",
+            EmailKind::Alert => "email/alert",
         }
     }
 }

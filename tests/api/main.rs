@@ -3,6 +3,8 @@
 mod helpers;
 
 mod alerts_bad_input;
+mod alerts_delivery;
+mod alerts_process;
 mod amqp;
 mod amqp_broker;
 mod amqp_uris;

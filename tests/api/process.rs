@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::helpers::{CLIENT_ID, PROJECT};
 use crate::sink::HttpSink;
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     base: String,
     client: reqwest::Client,
@@ -24,7 +24,7 @@ fn free_port() -> u16 {
 }
 
 impl Server {
-    async fn start(database_url: &str) -> Server {
+    pub(crate) async fn start(database_url: &str) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_tidings"))
             .arg("serve")
@@ -54,7 +54,7 @@ impl Server {
         panic!("tidings serve did not come up");
     }
 
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client
             .request(method, format!("{}{}", self.base, path))
             .header("Client-ID", CLIENT_ID)
@@ -101,7 +101,7 @@ impl Server {
         self.child.wait().expect("wait for tidings serve")
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         // SIGKILL: no graceful shutdown, no chance to finish anything.
         self.child.kill().expect("kill");
         let _ = self.child.wait();

@@ -213,5 +213,8 @@ fn readable_body(body: &Value) -> String {
     }
 }
 
+mod alert;
 #[cfg(test)]
 mod tests;
+
+pub use alert::{build_alert, AlertRequest};

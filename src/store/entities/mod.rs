@@ -1,3 +1,4 @@
+pub mod alert_state;
 pub mod claim;
 pub mod confirm_token;
 pub mod delivery;

@@ -1,0 +1,131 @@
+//! Alert subscriptions' per-element state rows and the deliveries they
+//! schedule. The caller (delivery, through `alerts`) decides; this module
+//! only reads and writes, in the caller's transaction.
+use sea_orm::sea_query::{Expr, LockType, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect,
+};
+
+use super::deliveries::{STATUS_PENDING, STATUS_SKIPPED};
+use super::entities::alert_state::{self, Entity as AlertState};
+use super::entities::delivery::{self, Entity as Delivery};
+use crate::delivery::outbox::NewDelivery;
+
+/// The row of (subscription, element), locked on PostgreSQL until the
+/// caller's transaction ends, so two workers apply reports one at a time.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    subscription_id: &str,
+    element: &str,
+) -> Result<Option<alert_state::Model>, DbErr> {
+    let mut find = AlertState::find()
+        .filter(alert_state::Column::SubscriptionId.eq(subscription_id))
+        .filter(alert_state::Column::Element.eq(element));
+    if db.get_database_backend() == DbBackend::Postgres {
+        find = find.lock(LockType::Update);
+    }
+    find.one(db).await
+}
+
+/// Inserts or replaces the row.
+pub async fn save(db: &impl ConnectionTrait, row: alert_state::Model) -> Result<(), DbErr> {
+    use alert_state::Column as C;
+    let conflict = OnConflict::columns([C::SubscriptionId, C::Element])
+        .update_columns([
+            C::Level,
+            C::Parent,
+            C::LastState,
+            C::NotifiedState,
+            C::Since,
+            C::Seq,
+            C::PendingState,
+            C::PendingDueAt,
+            C::PendingDeliveryId,
+            C::OccurredDeliveryId,
+            C::UpdatedAt,
+        ])
+        .to_owned();
+    AlertState::insert(row.into_active_model())
+        .on_conflict(conflict)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Enqueues an alert delivery and returns its id (the state row names it).
+pub async fn enqueue(db: &impl ConnectionTrait, d: NewDelivery, now: i64) -> Result<i64, DbErr> {
+    let row = delivery::ActiveModel {
+        project: Set(d.project),
+        queue: Set(d.queue),
+        subscription_id: Set(d.subscription_id),
+        subscriber: Set(d.subscriber),
+        kind: Set(d.kind.as_str().to_string()),
+        message_id: Set(d.message_id),
+        fanout_id: Set(None),
+        payload: Set(Some(d.payload.to_string())),
+        status: Set(STATUS_PENDING.to_string()),
+        attempts: Set(0),
+        next_attempt_at: Set(d.due_at),
+        lease_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(Delivery::insert(row).exec(db).await?.last_insert_id)
+}
+
+/// Marks a pending "occurred" that is no longer current as skipped, with
+/// the reason, unless a worker holds it right now (its own check at the
+/// attempt then skips it).
+pub async fn cancel(
+    db: &impl ConnectionTrait,
+    delivery_id: i64,
+    reason: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    Delivery::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(STATUS_SKIPPED))
+        .col_expr(delivery::Column::LastError, Expr::value(reason))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(delivery_id))
+        .filter(delivery::Column::Status.eq(STATUS_PENDING))
+        .filter(
+            Condition::any()
+                .add(delivery::Column::LeaseUntil.is_null())
+                .add(delivery::Column::LeaseUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the element states of these subscriptions (they were deleted
+/// or their rule changed).
+pub async fn delete_for(
+    db: &impl ConnectionTrait,
+    subscription_ids: &[String],
+) -> Result<(), DbErr> {
+    if subscription_ids.is_empty() {
+        return Ok(());
+    }
+    AlertState::delete_many()
+        .filter(alert_state::Column::SubscriptionId.is_in(subscription_ids.iter().cloned()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The row of (subscription, element), unlocked: an ancestor looked at.
+pub async fn peek(
+    db: &impl ConnectionTrait,
+    subscription_id: &str,
+    element: &str,
+) -> Result<Option<alert_state::Model>, DbErr> {
+    AlertState::find()
+        .filter(alert_state::Column::SubscriptionId.eq(subscription_id))
+        .filter(alert_state::Column::Element.eq(element))
+        .one(db)
+        .await
+}
