@@ -21,6 +21,7 @@ mod queues;
 mod routing_bad_input;
 mod routing_endpoints;
 mod routing_fanout;
+mod routing_limits;
 mod routing_routes;
 mod sink;
 #[path = "../support/smtp_sink.rs"]

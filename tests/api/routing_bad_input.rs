@@ -141,6 +141,14 @@ fn cases(existing: &str) -> Vec<Case> {
             json!({"*": ["sms"]}),
             "unknown notification type \"sms\"",
         ),
+        put_queue(
+            json!({"_supported_notifications": {"Pod:PodFailed": ["email", 3]}}),
+            "must map to a list",
+        ),
+        put_queue(
+            json!({"_supported_notifications": {"x".repeat(257): ["email"]}}),
+            "must be 1 to 256 bytes long",
+        ),
         // Event-type patterns.
         subscribe(text_with("event_types", json!([])), "must not be empty"),
         subscribe(
@@ -158,6 +166,21 @@ fn cases(existing: &str) -> Vec<Case> {
         subscribe(
             text_with("event_types", json!(too_many_patterns)),
             "at most 100 patterns",
+        ),
+        subscribe(
+            text_with(
+                "event_types",
+                json!(["DeploymentConfig:Failed", "x".repeat(257)]),
+            ),
+            "entry 1",
+        ),
+        subscribe(
+            text_with("event_types", json!(["!!DeploymentConfig:*"])),
+            "only one leading",
+        ),
+        subscribe(
+            text_with("event_types", json!(["DeploymentConfig:\nFailed"])),
+            "control characters",
         ),
         // Filters: shape, operators, limits.
         subscribe(text_with("filter", json!(["x"])), "must be an object"),
@@ -181,6 +204,27 @@ fn cases(existing: &str) -> Vec<Case> {
         subscribe(
             text_with("filter", json!({"size": [{"numeric": ["<", 1, ">", 0]}]})),
             "lower bound then an upper bound",
+        ),
+        subscribe(
+            text_with("filter", json!({"size": [{"numeric": [">", 1, "<"]}]})),
+            "key \"size\": numeric takes",
+        ),
+        subscribe(
+            text_with("filter", json!({"size": [{"numeric": ["~", 1]}]})),
+            "is not a comparison",
+        ),
+        subscribe(
+            text_with("filter", json!({"sev": [{"anything-but": [["debug"]]}]})),
+            "key \"sev\": anything-but takes strings, numbers, booleans or null",
+        ),
+        subscribe(
+            text_with("filter", json!({"sev": [["debug"]]})),
+            "key \"sev\": a condition is a value or an {operator: argument} object",
+        ),
+        subscribe(text_with("filter", json!({"a..b": ["x"]})), "empty segment"),
+        subscribe(
+            text_with("filter", json!({"a": {}})),
+            "key \"a\": a nested filter must name at least one key",
         ),
         subscribe(
             text_with("filter", json!({"size": [{"numeric": [">", 5, "<", 1]}]})),
