@@ -10,6 +10,7 @@ mod m20261130_000004_index_hot_paths;
 mod m20261201_000005_add_event_types;
 mod m20261202_000006_index_fanouts_by_message;
 mod m20261202_000007_create_alert_states;
+mod m20261202_000008_create_notification_rules;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_add_event_types::Migration),
             Box::new(m20261202_000006_index_fanouts_by_message::Migration),
             Box::new(m20261202_000007_create_alert_states::Migration),
+            Box::new(m20261202_000008_create_notification_rules::Migration),
         ]
     }
 }

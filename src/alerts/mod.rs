@@ -9,6 +9,7 @@
 //! only the highest element is told (`machine::on_due`).
 pub mod layout;
 pub mod machine;
+pub mod providence;
 pub mod rule;
 pub mod state;
 

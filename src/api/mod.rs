@@ -10,6 +10,7 @@ pub mod message_routes;
 pub mod messages;
 pub mod misc;
 pub mod notification_policy;
+pub mod notification_rules;
 pub mod pages;
 pub mod params;
 mod queue_patch;

@@ -5,8 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::context::{check_content_negotiation, queue_name, RequestContext};
 use super::{
-    claims, deliveries, links, message_routes, messages, misc, notification_policy, queues, share,
-    subscriptions,
+    claims, deliveries, links, message_routes, messages, misc, notification_policy,
+    notification_rules, queues, share, subscriptions,
 };
 use crate::error::ApiError;
 
@@ -191,5 +191,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(deliveries::metrics))
             .default_service(web::to(plain_not_allowed("GET"))),
     )
+    .configure(notification_rules::configure)
     .default_service(web::to(unknown_route));
 }

@@ -4,6 +4,7 @@ pub mod confirmation;
 pub mod link_actions;
 pub mod links;
 pub mod message_posts;
+pub mod notification_rules;
 pub mod routes;
 pub mod secret;
 pub mod subscriptions;

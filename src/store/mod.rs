@@ -15,6 +15,7 @@ pub mod fanouts;
 pub mod group_commit;
 pub mod messages;
 pub mod metadata_cache;
+pub mod notification_rules;
 pub mod queues;
 pub mod read_cache;
 pub mod secrets;

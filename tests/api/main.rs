@@ -4,6 +4,7 @@ mod helpers;
 
 mod alerts_bad_input;
 mod alerts_delivery;
+mod alerts_facade;
 mod alerts_process;
 mod amqp;
 mod amqp_broker;

@@ -5,6 +5,7 @@ pub mod delivery;
 pub mod delivery_attempt;
 pub mod fanout;
 pub mod message;
+pub mod notification_rule;
 pub mod queue;
 pub mod server_secret;
 pub mod subscription;
