@@ -38,6 +38,10 @@ W9_MSGS=${W9_MSGS:-$(d    200         5)}
 AMQP=${AMQP:-auto}                      # auto | 0: W9 needs a RabbitMQ at AMQP_URL
 AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 W3_SUBS=${W3_SUBS:-$(d    10000       50)}
+W8_SUBS=${W8_SUBS:-$(d    10000       200)}
+W8_MSGS=${W8_MSGS:-$(d    50          5)}   # matching messages (1% of W8_SUBS each)
+W8_PROBE=${W8_PROBE:-$(d  50          5)}   # messages routed one at a time (nothing matches)
+W8_BATCH=${W8_BATCH:-$(d  200         10)}  # messages routed together (nothing matches)
 W4_DURATION=${W4_DURATION:-$DURATION}
 W5_SUBS=${W5_SUBS:-$(d    1000        5)}
 W7_MESSAGES=${W7_MESSAGES:-$(d 1000000 2000)}
@@ -147,6 +151,7 @@ amqp_up() { [ "$AMQP" != 0 ] && port_busy "${AMQP_PORT:-5672}"; }
   echo "mode=$([ "$SMOKE" = 1 ] && echo smoke || echo full)"
   echo "reps=$REPS"; echo "duration_s=$DURATION"; echo "warmup_s=$WARMUP"; echo "connections=$CONC"
   echo "w2=${W2_SUBS}x${W2_MSGS}"; echo "w3=${W3_SUBS}x1"; echo "w5=${W5_SUBS}x1"; echo "w9=${W9_SUBS}x${W9_MSGS}"
+  echo "w8=${W8_SUBS} subscriptions, ${W8_PROBE}+${W8_BATCH} routed-only and ${W8_MSGS} matching messages"
   echo "w7=${W7_MESSAGES} messages, ${W7_SUBSCRIPTIONS} subscriptions"
   echo "profile=$PROFILE"; echo "started_utc=$TS"; echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$RUN_DIR/params.txt"
@@ -187,7 +192,7 @@ wl() {
   rc=$?
   grep '^JSON ' "$RAW/$name.out" | tail -1 | cut -c6- > "$RUN_DIR/$name.json"
   if [ "$rc" = 0 ] && [ -s "$RUN_DIR/$name.json" ]; then
-    log "$name: $(grep -oE '"(rps|p99_ms|deliveries_per_s|time_to_last_s|emails_per_s|lost|duplicates|rss_mb|peak_rss_mb|total_s|errors|non_2xx)":[^,}]*' "$RUN_DIR/$name.json" | tr '\n' ' ')"
+    log "$name: $(grep -oE '"(rps|p99_ms|deliveries_per_s|time_to_last_s|emails_per_s|lost|duplicates|rss_mb|peak_rss_mb|total_s|errors|non_2xx|routing_cpu_ms_per_msg|routing_batched_cpu_ms_per_msg|misrouted)":[^,}]*' "$RUN_DIR/$name.json" | tr '\n' ' ')"
     return 0
   fi
   rm -f "$RUN_DIR/$name.json"
@@ -277,6 +282,12 @@ if step_on sqlite && start_tidings sqlite "sqlite://$WORK/sqlite.db?mode=rwc"; t
   post tidings sqlite close "$TIDINGS_URL" --close
   fanout tidings sqlite w2 "$TIDINGS_URL" "$TIDINGS_PID" "$W2_SUBS" "$W2_MSGS"
   fanout tidings sqlite w3 "$TIDINGS_URL" "$TIDINGS_PID" "$W3_SUBS" 1
+  for r in $(reps); do
+    wl tidings sqlite w8 run "$r" $((SETUP_TIMEOUT + 3 * FANOUT_TIMEOUT + 240)) -- routed-fanout \
+      --url "$TIDINGS_URL" --pids "$TIDINGS_PID" --subs "$W8_SUBS" --msgs "$W8_MSGS" \
+      --probe-msgs "$W8_PROBE" --batch-msgs "$W8_BATCH" --sink-port "$SINK_PORT" \
+      --timeout "$FANOUT_TIMEOUT" --idle "$FANOUT_IDLE" --settle "$SETTLE" --setup-timeout "$SETUP_TIMEOUT"
+  done
   if amqp_up; then
     for r in $(reps); do
       wl tidings sqlite w9 run "$r" $((SETUP_TIMEOUT + FANOUT_TIMEOUT + 240)) -- amqp-fanout \
@@ -390,17 +401,22 @@ if [ "$SMOKE" = 1 ]; then
   [ -s "$RUN_DIR/failures.txt" ] && { log "smoke: workloads failed (see above)"; bad=1; }
   expected="ceiling:ceiling-none-w1-ka ceiling:ceiling-none-w1-close sqlite:tidings-sqlite-w6-idle
     sqlite:tidings-sqlite-w1-ka sqlite:tidings-sqlite-w1-close sqlite:tidings-sqlite-w2-run
-    sqlite:tidings-sqlite-w3-run sqlite:tidings-sqlite-w4-run sqlite:tidings-sqlite-w5-run
+    sqlite:tidings-sqlite-w3-run sqlite:tidings-sqlite-w8-run sqlite:tidings-sqlite-w4-run sqlite:tidings-sqlite-w5-run
     seeded:tidings-seeded-w7-seed seeded:tidings-seeded-w1-ka seeded:tidings-seeded-w2-run"
   amqp_up && expected="$expected sqlite:tidings-sqlite-w9-run"
   for e in $expected; do
     case " $STEPS " in *" ${e%%:*} "*) ;; *) continue ;; esac
     ls "$RUN_DIR/${e#*:}"-*.json >/dev/null 2>&1 || { log "smoke: no result for ${e#*:}"; bad=1; }
   done
-  for f in "$RUN_DIR"/*-w[23459]-run-*.json; do
+  for f in "$RUN_DIR"/*-w[234589]-run-*.json; do
     [ -e "$f" ] || continue
     lost=$("$BENCH_BIN" pick --field lost --agg max "$f" 2>/dev/null)
     [ "${lost:-x}" = 0 ] || { log "smoke: $(basename "$f") lost ${lost:-?} deliveries"; bad=1; }
+  done
+  for f in "$RUN_DIR"/*-w8-run-*.json; do
+    [ -e "$f" ] || continue
+    wrong=$("$BENCH_BIN" pick --field misrouted --agg max "$f" 2>/dev/null)
+    [ "${wrong:-x}" = 0 ] || { log "smoke: $(basename "$f") misrouted ${wrong:-?} deliveries"; bad=1; }
   done
   [ -s "$REPORT_MD" ] || { log "smoke: report missing"; bad=1; }
   if [ "$bad" = 0 ]; then log "smoke: OK in ${SECONDS}s"; else log "smoke: FAILED"; fi

@@ -181,7 +181,12 @@ pub fn put_queue(queue: &str) -> ApiRequest {
 }
 
 pub fn subscribe(queue: &str, subscriber: &str, ttl: u64) -> ApiRequest {
-    let body = json!({"subscriber": subscriber, "ttl": ttl, "options": {}});
+    subscribe_with(queue, subscriber, ttl, json!({}))
+}
+
+/// A subscription with `options` (routing: `event_types`, `filter`, ...).
+pub fn subscribe_with(queue: &str, subscriber: &str, ttl: u64, options: Value) -> ApiRequest {
+    let body = json!({"subscriber": subscriber, "ttl": ttl, "options": options});
     ApiRequest {
         method: "POST",
         path: format!("/v2/queues/{queue}/subscriptions"),

@@ -4,6 +4,7 @@
 mod api;
 mod ceiling;
 mod clock;
+mod cpu;
 mod http_client;
 mod http_response;
 mod ids;
@@ -21,7 +22,7 @@ mod workloads;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use workloads::{amqp_fanout, email, fanout, idle_rss, latency, post, seed};
+use workloads::{amqp_fanout, email, fanout, idle_rss, latency, post, routed_fanout, seed};
 
 #[derive(Debug, Parser)]
 #[command(name = "tidings-bench", version, about)]
@@ -53,6 +54,9 @@ enum Command {
     Post(post::PostArgs),
     /// W2/W3: webhook fan-out into the in-process sink.
     Fanout(fanout::FanoutArgs),
+    /// W8: fan-out to 10,000 subscriptions with their own event types and
+    /// filters, 1% matching each message: routing's CPU cost per message.
+    RoutedFanout(routed_fanout::RoutedFanoutArgs),
     /// W9: AMQP fan-out into a real RabbitMQ, counted by a consumer on `#`.
     AmqpFanout(amqp_fanout::AmqpFanoutArgs),
     /// W4: post-to-arrival latency at a fixed rate.
@@ -96,6 +100,7 @@ async fn run(command: Command) -> Result<()> {
         } => sink::standalone(port, workers, seconds).await?,
         Command::Post(a) => post::run(a).await?,
         Command::Fanout(a) => fanout::run(a).await?,
+        Command::RoutedFanout(a) => routed_fanout::run(a).await?,
         Command::AmqpFanout(a) => amqp_fanout::run(a).await?,
         Command::Latency(a) => latency::run(a).await?,
         Command::Email(a) => email::run(a).await?,

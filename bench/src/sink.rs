@@ -79,6 +79,19 @@ impl SinkState {
         }
     }
 
+    /// How many unique (index, seq) keys `pred` holds for (W8 counts the
+    /// notifications that reached a subscription they were not for).
+    pub fn count_keys(&self, pred: impl Fn(u32, u32) -> bool) -> u64 {
+        self.keys
+            .lock()
+            .map(|keys| {
+                keys.iter()
+                    .filter(|k| pred((**k >> 32) as u32, (**k & 0xffff_ffff) as u32))
+                    .count() as u64
+            })
+            .unwrap_or(0)
+    }
+
     /// Takes the recorded post-to-arrival latencies.
     pub fn take_latencies(&self) -> Vec<u32> {
         self.latencies_us
@@ -252,6 +265,7 @@ mod tests {
         assert_eq!(snap.strays, 1);
         assert_eq!(snap.unparsed, 1);
         assert_eq!(s.take_latencies().len(), 2);
+        assert_eq!(s.count_keys(|index, seq| index == 2 && seq == 3), 1);
     }
 
     #[test]

@@ -191,6 +191,25 @@ pub fn evaluate(r: &Results) -> Vec<Verdict> {
         ),
         worst(r, "tidings", "seeded", "w2", "lost"),
     ));
+    let w8 = judge(
+        "W8 routing 10,000 filtered subscriptions ≤ 5 ms server CPU per message (one at a time), 0 lost, 0 misrouted",
+        "ms",
+        med(r, "tidings", "sqlite", "w8", "run", "routing_cpu_ms_per_msg"),
+        Some(5.0),
+        Dir::AtMost,
+        "needs tidings/sqlite W8",
+    );
+    let mut w8 = require_no_loss(w8, worst(r, "tidings", "sqlite", "w8", "lost"));
+    if let Some(m) = worst(r, "tidings", "sqlite", "w8", "misrouted").filter(|m| *m > 0.0) {
+        w8.met = Some(false);
+        w8.status = format!("missed: {m:.0} deliveries reached subscriptions they were not for");
+    }
+    out.push(require_size(
+        w8,
+        med(r, "tidings", "sqlite", "w8", "run", "subs"),
+        10_000.0,
+        "subscriptions",
+    ));
     let w9 = med(r, "tidings", "sqlite", "w9", "run", "deliveries_per_s");
     out.push(require_size(
         require_no_loss(

@@ -5,5 +5,6 @@ pub mod fanout;
 pub mod idle_rss;
 pub mod latency;
 pub mod post;
+pub mod routed_fanout;
 pub mod seed;
 pub mod wait;

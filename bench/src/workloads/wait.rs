@@ -23,6 +23,18 @@ pub async fn until<F: FnMut() -> (u64, u64)>(
     expected: u64,
     since: Instant,
     bounds: Bounds,
+    progress: F,
+) -> Outcome {
+    until_every(expected, since, bounds, Duration::from_millis(20), progress).await
+}
+
+/// `until`, polling every `poll` (for waits that must end as soon as the
+/// last notification is in, such as W8's one message at a time).
+pub async fn until_every<F: FnMut() -> (u64, u64)>(
+    expected: u64,
+    since: Instant,
+    bounds: Bounds,
+    poll: Duration,
     mut progress: F,
 ) -> Outcome {
     let mut last_activity = u64::MAX;
@@ -43,7 +55,7 @@ pub async fn until<F: FnMut() -> (u64, u64)>(
         if now.duration_since(last_change) > bounds.idle {
             return Outcome::Idle;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(poll).await;
     }
 }
 
