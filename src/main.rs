@@ -28,6 +28,10 @@ enum Command {
     /// Apply pending database migrations and exit.
     #[command(after_help = env_help())]
     Migrate,
+    /// API tokens for TIDINGS_AUTH=token: create (shown once), list, revoke.
+    /// Works on the database directly, with the server's configuration.
+    #[command(after_help = env_help())]
+    Token(cli::token::TokenArgs),
     /// The client commands: an HTTP client of a running server.
     #[command(flatten)]
     Client(Box<cli::Command>),
@@ -62,6 +66,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::Token(args) = cli.command {
+        // No log lines here: stdout carries the token and nothing else.
+        return cli::token::run(args, settings);
+    }
     tidings::telemetry::init(settings.log_format, &settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -77,7 +85,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve => serve(settings).await,
             Command::Migrate => migrate(settings).await,
-            Command::Client(_) => Ok(()),
+            Command::Client(_) | Command::Token(_) => Ok(()),
         }
     });
     match result {

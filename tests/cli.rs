@@ -21,4 +21,5 @@ mod cli {
     mod queue;
     mod routes;
     mod subscription;
+    mod token;
 }

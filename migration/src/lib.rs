@@ -11,6 +11,7 @@ mod m20261201_000005_add_event_types;
 mod m20261202_000006_index_fanouts_by_message;
 mod m20261202_000007_create_alert_states;
 mod m20261202_000008_create_notification_rules;
+mod m20261202_000009_create_api_tokens;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_index_fanouts_by_message::Migration),
             Box::new(m20261202_000007_create_alert_states::Migration),
             Box::new(m20261202_000008_create_notification_rules::Migration),
+            Box::new(m20261202_000009_create_api_tokens::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ mod output;
 mod queue;
 mod routes;
 mod subscription;
+pub mod token;
 
 use std::process::ExitCode;
 

@@ -1,5 +1,6 @@
 //! Use cases. Each owns its transaction: subscription rows, token rows and
 //! outbox rows commit together or not at all.
+pub mod api_tokens;
 pub mod confirmation;
 pub mod link_actions;
 pub mod links;

@@ -2,6 +2,7 @@
 //! knows about HTTP; every function takes a connection or transaction so the
 //! service layer decides the transaction boundaries.
 pub mod alert_states;
+pub mod api_tokens;
 pub mod batch;
 pub mod checkpointer;
 pub mod claims;

@@ -1,4 +1,5 @@
 pub mod alert_state;
+pub mod api_token;
 pub mod claim;
 pub mod confirm_token;
 pub mod delivery;
