@@ -20,6 +20,11 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
     ),
     ("TIDINGS_BIND", "listen address", "127.0.0.1:8888"),
     (
+        "TIDINGS_AUTH",
+        "none (trust X-Project-Id) or token (API tokens from `tidings token create`); none on a non-loopback bind only when set explicitly",
+        "none while bind is loopback, else required",
+    ),
+    (
         "TIDINGS_DATABASE_URL",
         "sqlite://path?mode=rwc or postgres://...",
         "sqlite://tidings.db?mode=rwc",
@@ -145,6 +150,16 @@ pub struct NotificationTypeSettings {
     pub schemes: Vec<String>,
 }
 
+/// Who may call the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Zaqar's noauth: `X-Project-Id` is trusted.
+    None,
+    /// Every API call carries a token from `tidings token create`.
+    Token,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -156,6 +171,8 @@ pub enum LogFormat {
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub bind: String,
+    /// Unset: `none`, allowed only while `bind` is a loopback address.
+    pub auth: Option<AuthMode>,
     pub database_url: String,
     pub public_url: Option<String>,
     pub mail_url: String,
@@ -189,6 +206,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             bind: "127.0.0.1:8888".into(),
+            auth: None,
             database_url: "sqlite://tidings.db?mode=rwc".into(),
             public_url: None,
             mail_url: "file:./var/mail".into(),
@@ -247,6 +265,13 @@ impl Settings {
         };
         if let Some(v) = get("TIDINGS_BIND") {
             self.bind = v;
+        }
+        if let Some(v) = get("TIDINGS_AUTH") {
+            self.auth = Some(match v.to_ascii_lowercase().as_str() {
+                "none" => AuthMode::None,
+                "token" => AuthMode::Token,
+                other => bail!("TIDINGS_AUTH must be none or token, not {other:?}"),
+            });
         }
         if let Some(v) = get("TIDINGS_DATABASE_URL") {
             self.database_url = v;
@@ -343,6 +368,12 @@ impl Settings {
         if self.bind.parse::<std::net::SocketAddr>().is_err() && !self.bind.contains(':') {
             bail!("TIDINGS_BIND must be host:port, not {:?}", self.bind);
         }
+        if self.auth.is_none() && !self.bind_is_loopback() {
+            bail!(
+                "TIDINGS_BIND={} is reachable from other machines, and without authentication anyone there could read and write every project: set TIDINGS_AUTH=token (and create a token with `tidings token create`), or TIDINGS_AUTH=none to accept that",
+                self.bind
+            );
+        }
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))
@@ -406,6 +437,23 @@ impl Settings {
         let policy = Policy::new(self.supported_notifications.clone(), &types)
             .map_err(|why| anyhow::anyhow!("[supported_notifications]: {why}"))?;
         Ok(Router::new(types, policy))
+    }
+
+    /// The authentication in force (`none` when unset on loopback).
+    pub fn auth_mode(&self) -> AuthMode {
+        self.auth.unwrap_or(AuthMode::None)
+    }
+
+    /// True when `bind` only accepts connections from this machine.
+    pub fn bind_is_loopback(&self) -> bool {
+        if let Ok(addr) = self.bind.parse::<std::net::SocketAddr>() {
+            return addr.ip().is_loopback();
+        }
+        let host = self
+            .bind
+            .rsplit_once(':')
+            .map_or(self.bind.as_str(), |(h, _)| h);
+        host.eq_ignore_ascii_case("localhost")
     }
 
     /// The base URL for links in emails, without a trailing slash.
@@ -613,6 +661,40 @@ schemes = ["mailto"]
         assert!(err.to_string().contains("TIDINGS_DATABASE_URL"));
         let err = Settings::from_env_map(&env(&[("TIDINGS_AMQP_EXCHANGE", "not ok")])).unwrap_err();
         assert!(err.to_string().contains("TIDINGS_AMQP_EXCHANGE"));
+    }
+
+    #[test]
+    fn auth_none_only_on_loopback_unless_explicit() {
+        let s = Settings::from_env_map(&env(&[])).unwrap();
+        assert_eq!(s.auth_mode(), AuthMode::None);
+        for bind in [
+            "0.0.0.0:8888",
+            "[::]:8888",
+            "10.1.2.3:80",
+            "example.org:8888",
+        ] {
+            let err = Settings::from_env_map(&env(&[("TIDINGS_BIND", bind)])).unwrap_err();
+            assert!(
+                err.to_string().contains("TIDINGS_AUTH=token"),
+                "{bind}: {err}"
+            );
+            let none =
+                Settings::from_env_map(&env(&[("TIDINGS_BIND", bind), ("TIDINGS_AUTH", "none")]))
+                    .unwrap();
+            assert_eq!(none.auth_mode(), AuthMode::None);
+            let token =
+                Settings::from_env_map(&env(&[("TIDINGS_BIND", bind), ("TIDINGS_AUTH", "TOKEN")]))
+                    .unwrap();
+            assert_eq!(token.auth_mode(), AuthMode::Token);
+        }
+        for bind in ["127.0.0.1:0", "[::1]:8888", "localhost:8888", "127.0.0.2:1"] {
+            assert!(
+                Settings::from_env_map(&env(&[("TIDINGS_BIND", bind)])).is_ok(),
+                "{bind}"
+            );
+        }
+        let err = Settings::from_env_map(&env(&[("TIDINGS_AUTH", "keystone")])).unwrap_err();
+        assert!(err.to_string().contains("TIDINGS_AUTH"), "{err}");
     }
 
     #[test]

@@ -17,6 +17,15 @@ pub enum ApiError {
     /// which every resource answers).
     #[error("method not allowed")]
     MethodNotAllowed { allow: &'static str },
+    /// 401: no usable credential; says how to authenticate.
+    #[error("unauthorized: {description}")]
+    Unauthorized { description: &'static str },
+    /// 429: a rate limit was hit; `retry_after` is in whole seconds.
+    #[error("too many requests: {description}")]
+    TooManyRequests {
+        description: &'static str,
+        retry_after: u64,
+    },
     /// Anything we did not expect: logged with its whole cause chain, answered
     /// with an opaque 500 so internals never leak to clients.
     #[error(transparent)]
@@ -112,6 +121,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Client { status, .. } => *status,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,6 +143,15 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { allow } => HttpResponse::MethodNotAllowed()
                 .insert_header((header::ALLOW, format!("{allow}, OPTIONS")))
                 .json(json!({"title": "405 Method Not Allowed"})),
+            ApiError::Unauthorized { description } => HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"tidings\""))
+                .json(json!({"title": "Unauthorized", "description": description})),
+            ApiError::TooManyRequests {
+                description,
+                retry_after,
+            } => HttpResponse::TooManyRequests()
+                .insert_header((header::RETRY_AFTER, retry_after.to_string()))
+                .json(json!({"title": "Too many requests", "description": description})),
             ApiError::Unexpected(err) => {
                 tracing::error!(error = %format!("{err:#}"), "unexpected error");
                 HttpResponse::InternalServerError().json(json!({

@@ -3,7 +3,7 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use tidings::config::{Settings, ENV_VARS};
+use tidings::config::{AuthMode, Settings, ENV_VARS};
 use tidings::drivers::email::MailUrl;
 use tidings::startup::{Application, BuildOptions};
 
@@ -104,6 +104,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let mail = MailUrl::parse(&settings.mail_url)?;
     let confirmation = format!("{:?}", settings.require_confirmation).to_lowercase();
     let allow_nets = settings.webhook_allow_nets.join(",");
+    let auth = format!("{:?}", settings.auth_mode()).to_lowercase();
+    if settings.auth.is_some()
+        && settings.auth_mode() == AuthMode::None
+        && !settings.bind_is_loopback()
+    {
+        tracing::warn!(
+            bind = %bind,
+            "TIDINGS_AUTH=none on an address other machines can reach: anyone who reaches it can read and write every project"
+        );
+    }
     let app = Application::build(settings, BuildOptions::default()).await?;
     tracing::info!(
         bind = %bind,
@@ -111,6 +121,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         public_url = %public,
         mail = %mail.describe(),
         require_confirmation = %confirmation,
+        auth = %auth,
         webhook_allow_nets = %allow_nets,
         "tidings is serving"
     );

@@ -97,6 +97,7 @@ impl Application {
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(api::authorize))
                 .wrap(actix_web::middleware::from_fn(api::access_log))
                 .app_data(data.clone())
                 .configure(api::configure)

@@ -36,6 +36,26 @@ async fn python_with_zaqarclient(root: &Path) -> Option<PathBuf> {
     None
 }
 
+/// Runs the smoke script against `app`, with `token` when given.
+async fn run_smoke(python: &Path, root: &Path, app: &helpers::TestApp, token: Option<&str>) {
+    let mut command = tokio::process::Command::new(python);
+    command
+        .arg(root.join("tests/compat/zaqarclient_smoke.py"))
+        .arg(&app.address);
+    if let Some(token) = token {
+        command.arg(token);
+    }
+    let output = command.output().await.expect("run the smoke script");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "zaqarclient smoke failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_zaqarclient_smoke() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -46,18 +66,31 @@ async fn python_zaqarclient_smoke() {
     let app = helpers::spawn(helpers::Backend::Sqlite)
         .await
         .expect("sqlite app");
-    let output = tokio::process::Command::new(&python)
-        .arg(root.join("tests/compat/zaqarclient_smoke.py"))
-        .arg(&app.address)
-        .output()
+    run_smoke(&python, root, &app, None).await;
+}
+
+/// TIDINGS_AUTH=token: the client, unchanged, with a pre-made token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_zaqarclient_smoke_with_a_token() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(python) = python_with_zaqarclient(root).await else {
+        let _ = writeln!(std::io::stderr(), "{SKIP}");
+        return;
+    };
+    let env = [("TIDINGS_AUTH".to_string(), "token".to_string())].into();
+    let app = helpers::spawn_with(helpers::Backend::Sqlite, env)
         .await
-        .expect("run the smoke script");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "zaqarclient smoke failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        output.status
-    );
-    assert!(stdout.contains("all checks passed"), "{stdout}");
+        .expect("sqlite app");
+    let scope = tidings::domain::TokenScope::parse("smoke-project").unwrap();
+    let issued = tidings::service::api_tokens::create(
+        &app.state.db,
+        &scope,
+        tidings::domain::Role::Admin,
+        None,
+        "zaqarclient smoke",
+        app.state.now(),
+    )
+    .await
+    .expect("create a token");
+    run_smoke(&python, root, &app, Some(&issued.secret)).await;
 }

@@ -4,8 +4,9 @@
 use std::future::{ready, Ready};
 
 use actix_web::http::header;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 
+use super::authorize::Granted;
 use super::state::AppState;
 use crate::domain::signed_url;
 use crate::domain::{ClientId, ProjectId, QueueName};
@@ -96,10 +97,16 @@ fn check_request(req: &HttpRequest) -> Result<RequestContext, ApiError> {
         })?,
     };
 
-    let raw_project = header_str(req, "x-project-id")
-        .or_else(|| header_str(req, "x-tenant-id"))
-        .or_else(|| header_str(req, "x-tenant"));
-    let project = match raw_project.map(str::trim) {
+    // In token mode the token decides the project (`authorize` has
+    // refused a header that names another one).
+    let granted = req
+        .extensions()
+        .get::<Granted>()
+        .and_then(|g| g.project.clone());
+    if let Some(project) = granted {
+        return Ok(RequestContext { project, client_id });
+    }
+    let project = match raw_project(req).map(str::trim) {
         None => return Err(ApiError::bad_request("Project-Id Missing", "The header X-PROJECT-ID was missing")),
         Some("") => {
             return Err(ApiError::bad_request(
@@ -113,6 +120,14 @@ fn check_request(req: &HttpRequest) -> Result<RequestContext, ApiError> {
     Ok(RequestContext { project, client_id })
 }
 
+/// The project a request names (`X-Project-Id`, or the older tenant
+/// headers Zaqar also reads).
+pub(super) fn raw_project(req: &HttpRequest) -> Option<&str> {
+    header_str(req, "x-project-id")
+        .or_else(|| header_str(req, "x-tenant-id"))
+        .or_else(|| header_str(req, "x-tenant"))
+}
+
 /// Zaqar's first before-hook: only when `URL-Signature` is present, the
 /// request must match a pre-signed URL (zaqar-v2.md §5). Any failure is the
 /// bare 404, so a prober learns nothing about which check failed.
@@ -120,7 +135,7 @@ fn check_request(req: &HttpRequest) -> Result<RequestContext, ApiError> {
 /// Zaqar matches `URL-Paths` as regular expressions searched in the request
 /// path; tidings matches them as plain substrings (no regex meta-characters
 /// from a client), which accepts every path Zaqar itself signs.
-fn check_pre_signed(req: &HttpRequest) -> Result<(), ApiError> {
+pub(super) fn check_pre_signed(req: &HttpRequest) -> Result<(), ApiError> {
     let Some(presented) = header_str(req, "url-signature") else {
         return Ok(());
     };

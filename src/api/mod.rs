@@ -1,6 +1,8 @@
 //! HTTP handlers: parse the request into domain types, call the store or a
 //! service, shape the Zaqar response. One file per resource.
 mod access_log;
+pub mod access_policy;
+pub mod authorize;
 pub mod body;
 pub mod claims;
 pub mod context;
@@ -21,5 +23,6 @@ pub mod state;
 pub mod subscriptions;
 
 pub use access_log::access_log;
+pub use authorize::authorize;
 pub use routes::configure;
 pub use state::AppState;

@@ -76,12 +76,22 @@ pub fn to_json(row: &subscription::Model, now: i64) -> Value {
     })
 }
 
+/// The emailed confirmation link (and its page's form post), which shares
+/// the collection path with the API: the link's token is its credential.
+pub fn is_link_request(req: &HttpRequest) -> bool {
+    req.match_pattern().as_deref() == Some(COLLECTION_PATTERN)
+        && (Params::parse(req.query_string()).has("confirm_token")
+            || (req.method() == actix_web::http::Method::POST && is_form(req)))
+}
+
+const COLLECTION_PATTERN: &str = "/v2/queues/{queue}/subscriptions";
+
 pub async fn collection_get(
     state: web::Data<AppState>,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    if Params::parse(req.query_string()).has("confirm_token") {
+    if is_link_request(&req) {
         return Ok(links::show_confirm(&state, &path, &req).await);
     }
     let ctx = RequestContext::from_http(&req)?;
@@ -95,7 +105,7 @@ pub async fn collection_post(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     // A form post is the confirm page's button; the API never takes forms.
-    if Params::parse(req.query_string()).has("confirm_token") || is_form(&req) {
+    if is_link_request(&req) {
         return Ok(links::do_confirm(&state, &path, &req, payload).await);
     }
     let ctx = RequestContext::from_http(&req)?;

@@ -9,6 +9,7 @@ mod alerts_process;
 mod amqp;
 mod amqp_broker;
 mod amqp_uris;
+mod auth;
 mod bad_input;
 mod bad_subscribers;
 mod claims;

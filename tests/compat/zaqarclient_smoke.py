@@ -2,11 +2,15 @@
 """Drives a running tidings server with python-zaqarclient, following the
 calls listed in zaqar-v2.md section 6 ("Smoke-test calls").
 
-Usage: zaqarclient_smoke.py http://127.0.0.1:PORT
+Usage: zaqarclient_smoke.py http://127.0.0.1:PORT [TOKEN]
+With TOKEN (TIDINGS_AUTH=token) the client sends it the way OpenStack users
+do with a pre-made token: the keystone backend with os_auth_token and the
+endpoint given, which puts it in X-Auth-Token and asks Keystone nothing.
 Exits non-zero (with a traceback) on the first failed check.
 """
 import json
 import sys
+import urllib.error
 import urllib.request
 import uuid
 
@@ -23,11 +27,13 @@ def check(cond, what):
     print("ok:", what)
 
 
-def main(endpoint):
-    conf = {
-        "auth_opts": {"backend": "noauth", "options": {"os_project_id": PROJECT}},
-        "client_uuid": CLIENT_UUID,
-    }
+def main(endpoint, token=None):
+    if token is None:
+        auth_opts = {"backend": "noauth", "options": {"os_project_id": PROJECT}}
+    else:
+        auth_opts = {"backend": "keystone",
+                     "options": {"os_auth_token": token, "os_project_id": PROJECT}}
+    conf = {"auth_opts": auth_opts, "client_uuid": CLIENT_UUID}
     cli = client.Client(endpoint, version=2, conf=conf)
 
     # 10. ping and JSON home
@@ -145,14 +151,26 @@ def main(endpoint):
         check(False, "empty post raises MalformedRequest")
 
     # raw HTTP sanity: the same server answers without the client
-    req = urllib.request.Request(endpoint + "/v2/queues", headers={
-        "Client-ID": CLIENT_UUID, "X-Project-Id": PROJECT})
+    headers = {"Client-ID": CLIENT_UUID, "X-Project-Id": PROJECT}
+    if token is not None:
+        headers["X-Auth-Token"] = token
+    req = urllib.request.Request(endpoint + "/v2/queues", headers=headers)
     with urllib.request.urlopen(req) as resp:
         check(json.load(resp)["queues"] == [], "raw listing")
+    if token is not None:
+        # Without the token the same request is refused.
+        del headers["X-Auth-Token"]
+        req = urllib.request.Request(endpoint + "/v2/queues", headers=headers)
+        try:
+            urllib.request.urlopen(req)
+        except urllib.error.HTTPError as err:
+            check(err.code == 401, "no token: 401")
+        else:
+            check(False, "no token: 401")
     print("zaqarclient smoke: all checks passed")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: zaqarclient_smoke.py ENDPOINT")
-    main(sys.argv[1].rstrip("/"))
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: zaqarclient_smoke.py ENDPOINT [TOKEN]")
+    main(sys.argv[1].rstrip("/"), sys.argv[2] if len(sys.argv) == 3 else None)

@@ -1,0 +1,141 @@
+//! Which role each route needs in `TIDINGS_AUTH=token` mode: one table,
+//! read by the `authorize` middleware before any handler runs. A route
+//! pattern and method missing from the table need a reader for reads and
+//! an admin for anything else, so a route added without thought here is
+//! closed rather than open.
+use actix_web::http::Method;
+
+use crate::domain::Role;
+
+/// What a request needs before its handler may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// No credential: version discovery, and the links in emails (the
+    /// signed token in the link is the credential).
+    Public,
+    /// A token of the request's project (or of `*`) with at least this role.
+    Project(Role),
+    /// A `*` token with at least this role: server-wide views.
+    Server(Role),
+}
+
+/// Writes and the role each needs, by route pattern.
+const WRITES: &[(&str, &[&str], Role)] = &[
+    (
+        "/v2/queues/{queue}",
+        &["PUT", "PATCH", "DELETE"],
+        Role::Admin,
+    ),
+    ("/v2/queues/{queue}/purge", &["POST"], Role::Admin),
+    ("/v2/queues/{queue}/share", &["POST"], Role::Admin),
+    // A dry run: says who would receive a message, changes nothing.
+    ("/v2/queues/{queue}/routes", &["POST"], Role::Reader),
+    (
+        "/v2/queues/{queue}/messages",
+        &["POST", "DELETE"],
+        Role::Publisher,
+    ),
+    (
+        "/v2/queues/{queue}/messages/{message_id}",
+        &["DELETE"],
+        Role::Publisher,
+    ),
+    ("/v2/queues/{queue}/claims", &["POST"], Role::Publisher),
+    (
+        "/v2/queues/{queue}/claims/{claim_id}",
+        &["PATCH", "DELETE"],
+        Role::Publisher,
+    ),
+    (
+        "/v2/queues/{queue}/subscriptions",
+        &["POST"],
+        Role::Subscriber,
+    ),
+    (
+        "/v2/queues/{queue}/subscriptions/{subscription_id}",
+        &["PATCH", "DELETE"],
+        Role::Subscriber,
+    ),
+    (
+        "/v2/queues/{queue}/subscriptions/{subscription_id}/confirm",
+        &["PUT"],
+        Role::Subscriber,
+    ),
+    (
+        "/v2/queues/{queue}/subscriptions/{subscription_id}/deliveries/{delivery_id}/retry",
+        &["POST"],
+        Role::Subscriber,
+    ),
+];
+
+/// The unsubscribe link's resource: every method is the browser's.
+pub const UNSUBSCRIBE_LINK: &str = "/v2/queues/{queue}/subscriptions/{subscription_id}/unsubscribe";
+pub const METRICS: &str = "/metrics";
+
+/// `pattern` is the matched route pattern (None: no route matched);
+/// `is_link` says the request is the emailed confirmation link.
+pub fn requirement(method: &Method, pattern: Option<&str>, is_link: bool) -> Requirement {
+    let Some(pattern) = pattern else {
+        // Unknown paths: a token first, then the 404.
+        return Requirement::Project(Role::Reader);
+    };
+    if pattern == "/" || pattern == UNSUBSCRIBE_LINK || is_link {
+        return Requirement::Public;
+    }
+    if pattern == METRICS {
+        return Requirement::Server(Role::Reader);
+    }
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Requirement::Project(Role::Reader);
+    }
+    let role = WRITES
+        .iter()
+        .find(|(p, methods, _)| *p == pattern && methods.contains(&method.as_str()))
+        .map_or(Role::Admin, |(_, _, role)| *role);
+    Requirement::Project(role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_writes_and_links() {
+        let get = Method::GET;
+        let post = Method::POST;
+        assert_eq!(requirement(&get, Some("/"), false), Requirement::Public);
+        assert_eq!(
+            requirement(&get, Some("/v2/queues"), false),
+            Requirement::Project(Role::Reader)
+        );
+        assert_eq!(
+            requirement(&post, Some("/v2/queues/{queue}/messages"), false),
+            Requirement::Project(Role::Publisher)
+        );
+        assert_eq!(
+            requirement(&post, Some("/v2/queues/{queue}/subscriptions"), false),
+            Requirement::Project(Role::Subscriber)
+        );
+        assert_eq!(
+            requirement(&post, Some("/v2/queues/{queue}/subscriptions"), true),
+            Requirement::Public
+        );
+        assert_eq!(
+            requirement(&post, Some(UNSUBSCRIBE_LINK), false),
+            Requirement::Public
+        );
+        assert_eq!(
+            requirement(&get, Some(METRICS), false),
+            Requirement::Server(Role::Reader)
+        );
+        // Not in the table: closed.
+        assert_eq!(
+            requirement(&Method::PUT, Some("/v2/queues"), false),
+            Requirement::Project(Role::Admin)
+        );
+        assert_eq!(
+            requirement(&get, None, false),
+            Requirement::Project(Role::Reader)
+        );
+    }
+}
