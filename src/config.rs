@@ -25,6 +25,26 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "none while bind is loopback, else required",
     ),
     (
+        "TIDINGS_PROJECT_RATE_LIMIT",
+        "API requests per second per project (fractions allowed; 0: no limit); over it, 429 with Retry-After",
+        "100 with TIDINGS_AUTH=token, 0 with none",
+    ),
+    (
+        "TIDINGS_PROJECT_BURST",
+        "API requests a project may make at once above its rate",
+        "twice the rate (at least 1)",
+    ),
+    (
+        "TIDINGS_CONFIRMATIONS_PER_ADDRESS_HOUR",
+        "confirmation emails one address may get per hour, across all projects; more is a 429 that changes nothing",
+        "5",
+    ),
+    (
+        "TIDINGS_PAGE_RATE_PER_MINUTE",
+        "requests per minute per client IP on the public pages (email links); 0: no limit",
+        "30",
+    ),
+    (
         "TIDINGS_DATABASE_URL",
         "sqlite://path?mode=rwc or postgres://...",
         "sqlite://tidings.db?mode=rwc",
@@ -173,6 +193,11 @@ pub struct Settings {
     pub bind: String,
     /// Unset: `none`, allowed only while `bind` is a loopback address.
     pub auth: Option<AuthMode>,
+    /// Unset: 100 in token mode, none otherwise.
+    pub project_rate_limit: Option<f64>,
+    pub project_burst: Option<u32>,
+    pub confirmations_per_address_hour: u32,
+    pub page_rate_per_minute: u32,
     pub database_url: String,
     pub public_url: Option<String>,
     pub mail_url: String,
@@ -207,6 +232,10 @@ impl Default for Settings {
         Settings {
             bind: "127.0.0.1:8888".into(),
             auth: None,
+            project_rate_limit: None,
+            project_burst: None,
+            confirmations_per_address_hour: 5,
+            page_rate_per_minute: 30,
             database_url: "sqlite://tidings.db?mode=rwc".into(),
             public_url: None,
             mail_url: "file:./var/mail".into(),
@@ -273,6 +302,28 @@ impl Settings {
                 other => bail!("TIDINGS_AUTH must be none or token, not {other:?}"),
             });
         }
+        if let Some(v) = get("TIDINGS_PROJECT_RATE_LIMIT") {
+            self.project_rate_limit = Some(v.parse().with_context(|| {
+                format!(
+                    "TIDINGS_PROJECT_RATE_LIMIT must be a number of requests per second, not {v:?}"
+                )
+            })?);
+        }
+        if let Some(v) = get("TIDINGS_PROJECT_BURST") {
+            self.project_burst = Some(v.parse().with_context(|| {
+                format!("TIDINGS_PROJECT_BURST must be a whole number, not {v:?}")
+            })?);
+        }
+        parse_number(
+            &get,
+            "TIDINGS_CONFIRMATIONS_PER_ADDRESS_HOUR",
+            &mut self.confirmations_per_address_hour,
+        )?;
+        parse_number(
+            &get,
+            "TIDINGS_PAGE_RATE_PER_MINUTE",
+            &mut self.page_rate_per_minute,
+        )?;
         if let Some(v) = get("TIDINGS_DATABASE_URL") {
             self.database_url = v;
         }
@@ -374,6 +425,15 @@ impl Settings {
                 self.bind
             );
         }
+        if self
+            .project_rate_limit
+            .is_some_and(|r| !r.is_finite() || r < 0.0)
+        {
+            bail!("TIDINGS_PROJECT_RATE_LIMIT must be 0 or more requests per second");
+        }
+        if self.confirmations_per_address_hour == 0 {
+            bail!("TIDINGS_CONFIRMATIONS_PER_ADDRESS_HOUR must be at least 1");
+        }
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))
@@ -442,6 +502,19 @@ impl Settings {
     /// The authentication in force (`none` when unset on loopback).
     pub fn auth_mode(&self) -> AuthMode {
         self.auth.unwrap_or(AuthMode::None)
+    }
+
+    /// Requests per second per project in force (0: no limit) and the burst.
+    pub fn project_rate(&self) -> (f64, u32) {
+        let rate = self.project_rate_limit.unwrap_or(match self.auth_mode() {
+            AuthMode::Token => 100.0,
+            AuthMode::None => 0.0,
+        });
+        let burst = self
+            .project_burst
+            .unwrap_or((rate * 2.0).ceil().min(u32::MAX as f64) as u32)
+            .max(1);
+        (rate, burst)
     }
 
     /// True when `bind` only accepts connections from this machine.

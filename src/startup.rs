@@ -16,6 +16,7 @@ use crate::delivery::worker::{Dispatcher, Limits};
 use crate::drivers::amqp::AmqpDriver;
 use crate::drivers::email::Mailer;
 use crate::drivers::webhook::WebhookDriver;
+use crate::service::abuse_limits::{AbuseLimits, KeyedLimit};
 use crate::service::message_posts::MessagePosts;
 use crate::store;
 use crate::store::fanout_targets::FanoutTargets;
@@ -80,6 +81,12 @@ impl Application {
             fanouts_ready.clone(),
             metrics.clone(),
         );
+        let (rate, burst) = settings.project_rate();
+        let page_rate = settings.page_rate_per_minute;
+        let limits = AbuseLimits {
+            per_project: KeyedLimit::new(rate, burst),
+            per_page_client: KeyedLimit::new(f64::from(page_rate) / 60.0, page_rate),
+        };
         let state = AppState {
             db,
             clock: options.clock,
@@ -92,11 +99,13 @@ impl Application {
             fanout_targets,
             posts,
             router,
+            limits: Arc::new(limits),
         };
 
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(api::rate_limit))
                 .wrap(actix_web::middleware::from_fn(api::authorize))
                 .wrap(actix_web::middleware::from_fn(api::access_log))
                 .app_data(data.clone())

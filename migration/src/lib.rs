@@ -12,6 +12,7 @@ mod m20261202_000006_index_fanouts_by_message;
 mod m20261202_000007_create_alert_states;
 mod m20261202_000008_create_notification_rules;
 mod m20261202_000009_create_api_tokens;
+mod m20261202_000010_create_confirmation_sends;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_create_alert_states::Migration),
             Box::new(m20261202_000008_create_notification_rules::Migration),
             Box::new(m20261202_000009_create_api_tokens::Migration),
+            Box::new(m20261202_000010_create_confirmation_sends::Migration),
         ]
     }
 }

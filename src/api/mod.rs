@@ -17,6 +17,7 @@ pub mod pages;
 pub mod params;
 mod queue_patch;
 pub mod queues;
+pub mod rate_limit;
 mod routes;
 pub mod share;
 pub mod state;
@@ -24,5 +25,6 @@ pub mod subscriptions;
 
 pub use access_log::access_log;
 pub use authorize::authorize;
+pub use rate_limit::rate_limit;
 pub use routes::configure;
 pub use state::AppState;

@@ -7,6 +7,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::delivery::metrics::Metrics;
 use crate::routing::Router;
+use crate::service::abuse_limits::AbuseLimits;
 use crate::service::message_posts::MessagePosts;
 use crate::service::secret::SecretKey;
 use crate::store::fanout_targets::FanoutTargets;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub posts: MessagePosts,
     /// Notification types, the server's policy and compiled routing.
     pub router: Arc<Router>,
+    /// Requests per project and per public-page client.
+    pub limits: Arc<AbuseLimits>,
 }
 
 impl AppState {

@@ -39,6 +39,10 @@ fn service_error(err: SubscriptionError, id: &str) -> ApiError {
             "Such subscription already exists.Subscriptions are unique by project + queue + subscriber URI.",
         ),
         SubscriptionError::Invalid(why) => ApiError::invalid(why),
+        SubscriptionError::ConfirmationsCapped { retry_after } => ApiError::TooManyRequests {
+            description: "This address has been sent as many confirmation emails as it may get in an hour; nothing was changed. Try again later.",
+            retry_after,
+        },
         SubscriptionError::Db(err) => err.into(),
     }
 }

@@ -4,6 +4,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::domain::abuse_limit::LimitKind;
 use crate::store::deliveries::Backlog;
 
 pub const CHANNELS: [&str; 3] = ["webhook", "email", "amqp"];
@@ -21,6 +22,8 @@ pub struct Metrics {
     pub deliveries_skipped: AtomicU64,
     /// Active subscriptions a posted message was not for (routing).
     pub fanout_routed_out: AtomicU64,
+    /// Refusals by each abuse limit, in `LimitKind::ALL` order.
+    rate_limited: [AtomicU64; 3],
 }
 
 fn channel_index(channel: &str) -> usize {
@@ -28,6 +31,11 @@ fn channel_index(channel: &str) -> usize {
 }
 
 impl Metrics {
+    pub fn record_rate_limited(&self, kind: LimitKind) {
+        let i = LimitKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        self.rate_limited[i].fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn record_attempt(&self, channel: &str, outcome: &str, duration: Duration) {
         let c = channel_index(channel);
         if let Some(o) = OUTCOMES.iter().position(|x| *x == outcome) {
@@ -129,6 +137,18 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP tidings_rate_limited_total Requests and confirmation emails refused by an abuse limit.\n# TYPE tidings_rate_limited_total counter"
+        );
+        for (kind, value) in LimitKind::ALL.iter().zip(&self.rate_limited) {
+            let _ = writeln!(
+                out,
+                "tidings_rate_limited_total{{limit=\"{}\"}} {}",
+                kind.as_str(),
                 value.load(Ordering::Relaxed)
             );
         }

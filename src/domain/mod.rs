@@ -1,5 +1,6 @@
 //! Values parsed once at the edge. Past the API layer only these types travel,
 //! so an invalid queue name or project cannot reach the store.
+pub mod abuse_limit;
 pub mod amqp_target;
 mod client_id;
 pub mod email_address;

@@ -13,12 +13,14 @@
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{json, Value};
 
+use super::confirmation_cap;
 use super::links;
 use super::secret::SecretKey;
 use super::tokens;
 use crate::api::AppState;
 use crate::config::{RequireConfirmation, Settings};
 use crate::delivery::outbox::{self, DeliveryKind, NewDelivery};
+use crate::domain::abuse_limit::LimitKind;
 use crate::domain::signed_url;
 use crate::domain::subscription::{Status, DEFAULT_SUBSCRIPTION_TTL};
 use crate::domain::Subscriber;
@@ -99,21 +101,53 @@ fn delivery(
     }
 }
 
+/// Why a confirmation was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// An address had its hourly share of confirmation emails; one more
+    /// may go after this many seconds.
+    #[error("confirmation emails to this address are capped; retry in {retry_after} s")]
+    Capped { retry_after: u64 },
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
 /// Enqueues the confirmation request for a pending subscription and records
 /// when, for the re-send rate limit. For mailto it also stores the hashed
 /// token and returns the plaintext link (the caller's only copy besides the
-/// outbox row).
+/// outbox row). Every confirmation email counts against the per-address
+/// cap; over it, nothing is queued and the caller's transaction should
+/// roll back.
 pub async fn send(
     db: &impl ConnectionTrait,
     state: &AppState,
     row: &subscription::Model,
     now: i64,
-) -> Result<Option<String>, DbErr> {
+) -> Result<Option<String>, SendError> {
     let Ok(subscriber) = Subscriber::parse(&row.subscriber) else {
         // Stored subscribers were parsed on the way in; nothing to send to.
         tracing::warn!(subscription_id = %row.id, "stored subscriber no longer parses");
         return Ok(None);
     };
+    if let Subscriber::Mailto(mailto) = &subscriber {
+        let addresses: Vec<_> = mailto
+            .to
+            .iter()
+            .chain(&mailto.cc)
+            .chain(&mailto.bcc)
+            .collect();
+        let cap = state.settings.confirmations_per_address_hour;
+        if let Err(retry_after) = confirmation_cap::record(db, &addresses, cap, now).await? {
+            state.metrics.record_rate_limited(LimitKind::Confirmation);
+            tracing::warn!(
+                subscription_id = %row.id,
+                subscriber = %subscriber.masked(),
+                retry_after,
+                "confirmation email not sent: the address had {cap} in the last hour"
+            );
+            return Err(SendError::Capped { retry_after });
+        }
+    }
     store::subscriptions::mark_confirmation_sent(db, &row.id, now).await?;
     match subscriber {
         Subscriber::Mailto(_) => {

@@ -1,7 +1,9 @@
 //! Use cases. Each owns its transaction: subscription rows, token rows and
 //! outbox rows commit together or not at all.
+pub mod abuse_limits;
 pub mod api_tokens;
 pub mod confirmation;
+pub mod confirmation_cap;
 pub mod link_actions;
 pub mod links;
 pub mod message_posts;

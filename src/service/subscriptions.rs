@@ -30,8 +30,23 @@ pub enum SubscriptionError {
     /// Its routing options, or the notification policy, refuse it.
     #[error("{0}")]
     Invalid(String),
+    /// The per-address confirmation cap: nothing was changed; one more
+    /// confirmation may go after `retry_after` seconds.
+    #[error("confirmation emails to this address are capped")]
+    ConfirmationsCapped { retry_after: u64 },
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<confirmation::SendError> for SubscriptionError {
+    fn from(err: confirmation::SendError) -> Self {
+        match err {
+            confirmation::SendError::Capped { retry_after } => {
+                SubscriptionError::ConfirmationsCapped { retry_after }
+            }
+            confirmation::SendError::Db(err) => SubscriptionError::Db(err),
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod batch;
 pub mod checkpointer;
 pub mod claims;
+pub mod confirmation_sends;
 pub mod db;
 pub mod deliveries;
 pub mod delivery_leases;

@@ -277,6 +277,8 @@ pub const TABLES: &[&str] = &[
     "subscriptions",
     "confirm_tokens",
     "server_secrets",
+    "api_tokens",
+    "confirmation_sends",
 ];
 
 /// Runs one async test body on SQLite and, when configured, on PostgreSQL:

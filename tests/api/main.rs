@@ -2,6 +2,7 @@
 //! crate links once).
 mod helpers;
 
+mod abuse_limits;
 mod alerts_bad_input;
 mod alerts_delivery;
 mod alerts_facade;

@@ -2,6 +2,7 @@ pub mod alert_state;
 pub mod api_token;
 pub mod claim;
 pub mod confirm_token;
+pub mod confirmation_send;
 pub mod delivery;
 pub mod delivery_attempt;
 pub mod fanout;
