@@ -66,6 +66,13 @@ const WRITES: &[(&str, &[&str], Role)] = &[
         &["POST"],
         Role::Subscriber,
     ),
+    // Providence rules are alert subscriptions under another name.
+    ("/api/notificationRules", &["POST"], Role::Subscriber),
+    (
+        "/api/notificationRules/{id}",
+        &["PUT", "DELETE"],
+        Role::Subscriber,
+    ),
 ];
 
 /// The unsubscribe link's resource: every method is the browser's.

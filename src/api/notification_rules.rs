@@ -6,9 +6,10 @@
 //! JSON (`{"title", "description"}`): 400 for a bad payload or id, 404
 //! for an unknown rule or environment.
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::Value;
 
+use super::authorize::Granted;
 use super::body;
 use super::context::check_content_negotiation;
 use super::state::AppState;
@@ -45,6 +46,10 @@ fn service_error(err: RuleError) -> ApiError {
     match err {
         RuleError::NotFound(why) => ApiError::not_found(why),
         RuleError::Invalid(why) => ApiError::invalid(why),
+        RuleError::ConfirmationsCapped { retry_after } => ApiError::TooManyRequests {
+            description: "An address has been sent as many confirmation emails as it may get in an hour; nothing was changed. Try again later.",
+            retry_after,
+        },
         RuleError::Db(err) => ApiError::Unexpected(err.into()),
     }
 }
@@ -52,6 +57,14 @@ fn service_error(err: RuleError) -> ApiError {
 /// The project, as `/v2` reads it (`X-Project-Id`).
 fn project(req: &HttpRequest) -> ApiResult<ProjectId> {
     check_content_negotiation(req)?;
+    // In token mode the token decides the project (see `authorize`).
+    if let Some(project) = req
+        .extensions()
+        .get::<Granted>()
+        .and_then(|g| g.project.clone())
+    {
+        return Ok(project);
+    }
     let raw = ["x-project-id", "x-tenant-id", "x-tenant"]
         .iter()
         .find_map(|name| req.headers().get(*name))

@@ -24,8 +24,22 @@ pub enum RuleError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// An address had its hourly share of confirmation emails.
+    #[error("confirmation emails to this address are capped")]
+    ConfirmationsCapped { retry_after: u64 },
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<super::confirmation::SendError> for RuleError {
+    fn from(err: super::confirmation::SendError) -> Self {
+        match err {
+            super::confirmation::SendError::Capped { retry_after } => {
+                RuleError::ConfirmationsCapped { retry_after }
+            }
+            super::confirmation::SendError::Db(err) => RuleError::Db(err),
+        }
+    }
 }
 
 const RULE_NOT_FOUND: &str = "The notification rule was not found.";
