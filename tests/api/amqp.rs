@@ -445,6 +445,50 @@ async fn an_unreachable_broker_is_retried(backend: Backend) {
 }
 backend_test!(an_unreachable_broker_is_retried);
 
+async fn amqps_to_a_plain_port_says_so(backend: Backend) {
+    // Needs no broker: a plain AMQP listener answers a TLS hello with its
+    // protocol header, as RabbitMQ on 5672 does.
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = plain.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = plain.accept().await {
+            let mut hello = [0u8; 512];
+            let _ = socket.read(&mut hello).await;
+            let _ = socket.write_all(b"AMQP\x00\x00\x09\x01").await;
+        }
+    });
+    let app = app_with(backend, &[]).await;
+    let queue = queue_name();
+    let sub = subscribe(
+        &app,
+        &queue,
+        json!({"subscriber": format!("amqps://u:hunter2@127.0.0.1:{port}/?exchange=pulp")}),
+    )
+    .await;
+    app.post_messages(&queue, json!([{"ttl": 300, "body": 1}]))
+        .await;
+    app.drain().await;
+    let log = deliveries(&app, &queue, &sub).await;
+    assert_eq!(
+        log[0]["status"], "pending",
+        "retried like any failed attempt"
+    );
+    let attempt = last_attempt(&log[0]);
+    assert_eq!(attempt["outcome"], "transient_failure");
+    let detail = attempt["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("connecting: TLS handshake failed: "),
+        "{attempt}"
+    );
+    assert!(
+        detail.contains(&format!("is port {port} a TLS listener?")),
+        "{attempt}"
+    );
+    assert!(!detail.contains("hunter2"));
+}
+backend_test!(amqps_to_a_plain_port_says_so);
+
 async fn subscriptions_share_one_connection_per_broker(backend: Backend) {
     let Some(url) = amqp_url() else { return };
     let broker = Broker::connect(&url).await;

@@ -133,6 +133,34 @@ pub fn error(stage: &str, err: &lapin::Error) -> AttemptOutcome {
     }
 }
 
+/// A failed connect. On an `amqps://` broker a TLS failure (rustls reports
+/// it as invalid data) gets words an operator can act on: the usual causes
+/// are a plain AMQP port and a certificate the system does not trust.
+pub fn connect_error(err: &lapin::Error, tls: bool, port: u16) -> AttemptOutcome {
+    let stage = "connecting";
+    let ErrorKind::IOError(io) = err.kind() else {
+        return error(stage, err);
+    };
+    if !tls || io.kind() != std::io::ErrorKind::InvalidData {
+        return error(stage, err);
+    }
+    let text = io.to_string();
+    let hint = if text.contains("certificate") {
+        "the broker's certificate must chain to a CA in the system trust store \
+         (or in the file named by SSL_CERT_FILE) and name the host in the URI"
+            .to_string()
+    } else {
+        format!(
+            "is port {port} a TLS listener? amqps:// needs the broker's TLS port \
+             (5671 by default); plain amqp:// uses 5672"
+        )
+    };
+    transient(
+        None,
+        format!("{stage}: TLS handshake failed: {text}; {hint}"),
+    )
+}
+
 pub fn timed_out(stage: &str, after: Duration) -> AttemptOutcome {
     transient(
         None,
@@ -193,6 +221,41 @@ mod tests {
         let o = error("publishing", &shutdown);
         assert!(matches!(o.verdict, Verdict::Transient { .. }));
         assert_eq!(o.code, Some(320));
+    }
+
+    #[test]
+    fn tls_failures_say_what_to_check() {
+        let tls = |text: &str| -> lapin::Error {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, text.to_string()).into()
+        };
+        let plain = connect_error(
+            &tls("received corrupt message of type InvalidContentType"),
+            true,
+            5672,
+        );
+        assert!(matches!(plain.verdict, Verdict::Transient { .. }));
+        assert!(
+            plain
+                .detail
+                .starts_with("connecting: TLS handshake failed: received corrupt message"),
+            "{}",
+            plain.detail
+        );
+        assert!(
+            plain.detail.contains("is port 5672 a TLS listener?"),
+            "{}",
+            plain.detail
+        );
+        let cert = connect_error(&tls("invalid peer certificate: UnknownIssuer"), true, 5671);
+        assert!(cert.detail.contains("UnknownIssuer"), "{}", cert.detail);
+        assert!(
+            cert.detail.contains("system trust store"),
+            "{}",
+            cert.detail
+        );
+        // Without TLS the same error is an ordinary connection failure.
+        let o = connect_error(&tls("bad frame"), false, 5672);
+        assert_eq!(o.detail, "connecting: connection failed: bad frame");
     }
 
     #[test]

@@ -180,7 +180,13 @@ impl BrokerSlot {
         .await
         {
             Err(_) => return Err(classify::timed_out("connecting", limits.connect_timeout)),
-            Ok(Err(err)) => return Err(classify::error("connecting", &err)),
+            Ok(Err(err)) => {
+                return Err(classify::connect_error(
+                    &err,
+                    self.broker.tls,
+                    self.broker.port,
+                ))
+            }
             Ok(Ok(connection)) => connection,
         };
         let mut channels = Vec::with_capacity(limits.channels_per_connection);
