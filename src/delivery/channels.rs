@@ -177,18 +177,22 @@ impl Channels {
             .await
     }
 
+    fn unsubscribe_url(&self, sub: &subscription::Model) -> String {
+        links::unsubscribe_url(
+            &self.settings.public_url(),
+            &self.secret,
+            &sub.queue,
+            &sub.id,
+        )
+    }
+
     async fn notification_email(
         &self,
         job: &Job,
         sub: &subscription::Model,
         options: &Map<String, Value>,
     ) -> AttemptOutcome {
-        let unsubscribe = links::unsubscribe_url(
-            &self.settings.public_url(),
-            &self.secret,
-            &sub.queue,
-            &sub.id,
-        );
+        let unsubscribe = self.unsubscribe_url(sub);
         let options = Value::Object(options.clone());
         let request = NotificationRequest {
             subscriber: &sub.subscriber,
@@ -210,12 +214,7 @@ impl Channels {
         sub: &subscription::Model,
         options: &Map<String, Value>,
     ) -> AttemptOutcome {
-        let unsubscribe = links::unsubscribe_url(
-            &self.settings.public_url(),
-            &self.secret,
-            &sub.queue,
-            &sub.id,
-        );
+        let unsubscribe = self.unsubscribe_url(sub);
         let options = Value::Object(options.clone());
         let request = AlertRequest {
             subscriber: &sub.subscriber,

@@ -3,8 +3,8 @@
 //! only reads and writes, in the caller's transaction.
 use sea_orm::sea_query::{Expr, LockType, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect,
 };
 
 use super::deliveries::{STATUS_PENDING, STATUS_SKIPPED};
@@ -55,24 +55,7 @@ pub async fn save(db: &impl ConnectionTrait, row: alert_state::Model) -> Result<
 
 /// Enqueues an alert delivery and returns its id (the state row names it).
 pub async fn enqueue(db: &impl ConnectionTrait, d: NewDelivery, now: i64) -> Result<i64, DbErr> {
-    let row = delivery::ActiveModel {
-        project: Set(d.project),
-        queue: Set(d.queue),
-        subscription_id: Set(d.subscription_id),
-        subscriber: Set(d.subscriber),
-        kind: Set(d.kind.as_str().to_string()),
-        message_id: Set(d.message_id),
-        fanout_id: Set(None),
-        payload: Set(Some(d.payload.to_string())),
-        status: Set(STATUS_PENDING.to_string()),
-        attempts: Set(0),
-        next_attempt_at: Set(d.due_at),
-        lease_until: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
+    let row = super::deliveries::new_row(d, now);
     Ok(Delivery::insert(row).exec(db).await?.last_insert_id)
 }
 

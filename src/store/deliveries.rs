@@ -18,7 +18,15 @@ pub const STATUS_FAILED: &str = "failed";
 pub const STATUS_SKIPPED: &str = "skipped";
 
 pub async fn insert(db: &impl ConnectionTrait, d: NewDelivery, now: i64) -> Result<(), DbErr> {
-    let row = delivery::ActiveModel {
+    Delivery::insert(new_row(d, now))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The row of a delivery enqueued at `now` with its own payload.
+pub fn new_row(d: NewDelivery, now: i64) -> delivery::ActiveModel {
+    delivery::ActiveModel {
         project: Set(d.project),
         queue: Set(d.queue),
         subscription_id: Set(d.subscription_id),
@@ -35,9 +43,7 @@ pub async fn insert(db: &impl ConnectionTrait, d: NewDelivery, now: i64) -> Resu
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    };
-    Delivery::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    }
 }
 
 /// A subscription's deliveries, newest first, optionally by status.

@@ -158,6 +158,7 @@ async fn delete_ids(db: &impl ConnectionTrait, ids: Vec<String>) -> Result<u64, 
         .filter(confirm_token::Column::SubscriptionId.is_in(ids.clone()))
         .exec(db)
         .await?;
+    super::alert_states::delete_for(db, &ids).await?;
     let res = Subscription::delete_many()
         .filter(subscription::Column::Id.is_in(ids))
         .exec(db)

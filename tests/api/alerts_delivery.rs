@@ -155,7 +155,7 @@ async fn flapping_and_the_highest_level(backend: Backend) {
         return;
     };
     app.create_queue("shop").await;
-    subscribe(
+    let id = subscribe(
         &app,
         "shop",
         &sink.url("/hook"),
@@ -229,6 +229,32 @@ async fn flapping_and_the_highest_level(backend: Backend) {
     // The skipped and cancelled occurrences are in the delivery log.
     let skipped = count_deliveries(&app, "skipped").await;
     assert!(skipped >= 4, "skipped alert deliveries: {skipped}");
+    // Deleting the subscription forgets its element states.
+    assert_eq!(alert_states(&app).await, 2);
+    let resp = app
+        .req(
+            Method::DELETE,
+            &format!("/v2/queues/shop/subscriptions/{id}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 204);
+    assert_eq!(alert_states(&app).await, 0);
+}
+
+async fn alert_states(app: &TestApp) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = &app.state.db;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM alert_states".to_string(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
 }
 crate::backend_test!(flapping_and_the_highest_level);
 

@@ -448,3 +448,43 @@ async fn several_addresses_and_an_inactive_rule(backend: Backend) {
     );
 }
 crate::backend_test!(several_addresses_and_an_inactive_rule);
+
+async fn no_confirmation_needed_when_the_server_says_so(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let Some(app) = spawn_with(
+        backend,
+        env(&[
+            ("TIDINGS_MAIL_URL", &smtp.url()),
+            ("TIDINGS_REQUIRE_CONFIRMATION", "none"),
+        ]),
+    )
+    .await
+    else {
+        return;
+    };
+    app.create_queue("XYZ").await;
+    let (status, created) = call(
+        &app,
+        Method::POST,
+        RULES,
+        Some(&rule("XYZ", "ops@example.com", json!(["Warning"]), true)),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["subscriptions"][0]["status"], "active");
+    report(&app, "XYZ", "shop/api", "WARNING").await;
+    app.drain().await;
+    app.clock.advance_secs(INTERVAL_SECS + 1);
+    app.drain().await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    let subjects: Vec<_> = mails
+        .iter()
+        .map(|m| m.header("Subject").unwrap_or_default())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["WARNING occurred: shop/api"],
+        "no confirmation email first"
+    );
+}
+crate::backend_test!(no_confirmation_needed_when_the_server_says_so);

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod abuse_limits;
+mod alerts_amqp;
 mod alerts_bad_input;
 mod alerts_delivery;
 mod alerts_facade;

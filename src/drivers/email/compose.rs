@@ -65,14 +65,7 @@ pub fn build_notification(
         .or_else(|| option_string(request.options, "subject"))
         .unwrap_or_else(|| rendered.subject.clone());
     let from = option_string(request.options, "from").unwrap_or_else(|| default_from.to_string());
-    let mut headers = Vec::new();
-    if let Some(url) = request.unsubscribe_url {
-        headers.push(("List-Unsubscribe".to_string(), format!("<{url}>")));
-        headers.push((
-            "List-Unsubscribe-Post".to_string(),
-            "List-Unsubscribe=One-Click".to_string(),
-        ));
-    }
+    let headers = unsubscribe_headers(request.unsubscribe_url);
     Ok(target.into_email(from, subject, rendered, headers, None))
 }
 
@@ -171,6 +164,20 @@ impl Recipients {
             dev_log_link,
         }
     }
+}
+
+/// RFC 8058 one-click unsubscribe, when there is a link.
+fn unsubscribe_headers(url: Option<&str>) -> Vec<(String, String)> {
+    let Some(url) = url else {
+        return Vec::new();
+    };
+    vec![
+        ("List-Unsubscribe".to_string(), format!("<{url}>")),
+        (
+            "List-Unsubscribe-Post".to_string(),
+            "List-Unsubscribe=One-Click".to_string(),
+        ),
+    ]
 }
 
 /// A non-blank string option.

@@ -4,7 +4,9 @@
 //! notifications.
 use serde_json::Value;
 
-use super::{format_utc_ms, option_string, readable_body, OutgoingEmail, Recipients};
+use super::{
+    format_utc_ms, option_string, readable_body, unsubscribe_headers, OutgoingEmail, Recipients,
+};
 use crate::templates::{AlertEmail, EmailKind, Templates};
 
 #[derive(Debug, Clone)]
@@ -56,14 +58,7 @@ pub fn build_alert(
         },
     )?;
     let from = option_string(request.options, "from").unwrap_or_else(|| default_from.to_string());
-    let mut headers = Vec::new();
-    if let Some(url) = request.unsubscribe_url {
-        headers.push(("List-Unsubscribe".to_string(), format!("<{url}>")));
-        headers.push((
-            "List-Unsubscribe-Post".to_string(),
-            "List-Unsubscribe=One-Click".to_string(),
-        ));
-    }
+    let headers = unsubscribe_headers(request.unsubscribe_url);
     let subject = rendered.subject.clone();
     Ok(target.into_email(from, subject, rendered, headers, None))
 }
