@@ -12,7 +12,7 @@ use super::links;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
-use crate::domain::masking::mask_password;
+use crate::domain::masking::{mask_options, mask_password};
 use crate::domain::subscription::{NewSubscription, Status, SubscriptionPatch};
 use crate::error::{ApiError, ApiResult};
 use crate::service::subscriptions::{self as service, SubscriptionError};
@@ -61,6 +61,7 @@ fn is_form(req: &HttpRequest) -> bool {
 
 pub fn to_json(row: &subscription::Model, now: i64) -> Value {
     let options: Value = serde_json::from_str(&row.options).unwrap_or_else(|_| json!({}));
+    let options = mask_options(options);
     json!({
         "id": row.id,
         "source": row.queue,

@@ -126,6 +126,9 @@ impl AmqpTarget {
         if url.fragment().is_some() {
             return Err("The AMQP URI must not have a #fragment.".into());
         }
+        if let Some(host) = url.host() {
+            super::host_name::check(&host)?;
+        }
         let host = match url.host_str() {
             // Host names are case-insensitive; one spelling, one pooled
             // connection.

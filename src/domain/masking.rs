@@ -40,6 +40,17 @@ pub fn mask_password(raw: &str) -> Cow<'_, str> {
     Cow::Owned(masked)
 }
 
+/// Subscription options as answers show them: the webhook signing secret
+/// is `***` (it stays usable, and is only ever set, never read back).
+pub fn mask_options(mut options: serde_json::Value) -> serde_json::Value {
+    if let Some(secret) = options.get_mut("signing_secret") {
+        if secret.is_string() {
+            *secret = serde_json::Value::String(MASK.into());
+        }
+    }
+    options
+}
+
 /// True when `candidate` is what `mask_password` shows for `stored`: a
 /// client that reads a subscription and writes the subscriber back has not
 /// changed it.

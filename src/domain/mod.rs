@@ -4,6 +4,7 @@ pub mod abuse_limit;
 pub mod amqp_target;
 mod client_id;
 pub mod email_address;
+pub mod host_name;
 pub mod iso_time;
 pub mod limits;
 pub mod masking;

@@ -104,8 +104,11 @@ fn parse_webhook(raw: &str) -> Result<Subscriber, String> {
     }
     let url =
         url::Url::parse(raw).map_err(|_| "The webhook URL is not a valid URL.".to_string())?;
-    match url.host_str() {
-        Some(h) if !h.is_empty() => Ok(Subscriber::Webhook { url }),
+    match url.host() {
+        Some(host) if !url.host_str().unwrap_or("").is_empty() => {
+            super::host_name::check(&host)?;
+            Ok(Subscriber::Webhook { url })
+        }
         _ => Err("The webhook URL must have a host.".into()),
     }
 }

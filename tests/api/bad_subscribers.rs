@@ -21,6 +21,31 @@ async fn bad_bodies_write_nothing(app: TestApp) {
             "Missing parameter subscriber in body.",
         ),
         (
+            json!({"subscriber": format!("https://{}.example.com/hook", "h".repeat(3000))}),
+            "Invalid API request",
+            "at most 253",
+        ),
+        (
+            json!({"subscriber": format!("https://{}.example.com/hook", "h".repeat(64))}),
+            "Invalid API request",
+            "at most 63",
+        ),
+        (
+            json!({"subscriber": format!("https://{}/hook", vec!["a".repeat(60); 5].join("."))}),
+            "Invalid API request",
+            "at most 253",
+        ),
+        (
+            json!({"subscriber": format!("amqp://{}.example.com/", "b".repeat(64))}),
+            "Invalid API request",
+            "at most 63",
+        ),
+        (
+            json!({"subscriber": format!("mailto:a@{}.example.com", "c".repeat(64))}),
+            "Invalid API request",
+            "not a valid email address",
+        ),
+        (
             json!({"subscriber": "ftp://x.example.com"}),
             "Invalid API request",
             TYPES,

@@ -27,6 +27,7 @@ mod routing_endpoints;
 mod routing_fanout;
 mod routing_limits;
 mod routing_routes;
+mod secret_masking;
 mod sink;
 #[path = "../support/smtp_sink.rs"]
 #[allow(dead_code)] // Shared with tests/email.rs, which uses all of it.
