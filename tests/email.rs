@@ -300,3 +300,23 @@ fn bad_mail_urls_name_the_variable() {
         assert!(err.contains("TIDINGS_MAIL_URL"), "{bad}: {err}");
     }
 }
+
+/// CPS's black list: `options.blocked_recipients` takes addresses out of a
+/// multi-recipient send, whichever field names them, in any letter case.
+#[tokio::test]
+async fn blocked_recipients_never_receive_the_send() {
+    let sink = SmtpSink::start().await;
+    let mailer = Mailer::from_url(&sink.url()).unwrap();
+    let email = notification(
+        "mailto:alice@example.com,bob@example.com?cc=carol@example.com",
+        &json!({"bcc": ["boss@example.com"], "blocked_recipients": ["BOB@example.com", "boss@example.com"]}),
+    );
+
+    let outcome = mailer.send(&email).await;
+
+    assert_eq!(outcome.verdict, Verdict::Delivered, "{outcome:?}");
+    let mail = &sink.wait_for(1, WAIT).await[0];
+    assert_eq!(mail.rcpt_to, vec!["alice@example.com", "carol@example.com"]);
+    assert!(!mail.data.to_lowercase().contains("bob@example.com"));
+    assert!(!mail.data.contains("boss@example.com"));
+}

@@ -51,6 +51,29 @@ pub fn mask_options(mut options: serde_json::Value) -> serde_json::Value {
     options
 }
 
+/// A client that writes back the options it read sends the signing secret
+/// as `***`: that keeps the stored secret (`stored_options` is the row's
+/// options JSON; None for a new subscription, which has none to keep).
+pub fn restore_signing_secret(
+    options: &mut serde_json::Map<String, serde_json::Value>,
+    stored_options: Option<&str>,
+) -> Result<(), String> {
+    if options.get("signing_secret").and_then(|v| v.as_str()) != Some(MASK) {
+        return Ok(());
+    }
+    let stored = stored_options
+        .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw).ok())
+        .and_then(|v| v.get("signing_secret").cloned())
+        .filter(|v| v.is_string());
+    match stored {
+        Some(secret) => {
+            options.insert("signing_secret".into(), secret);
+            Ok(())
+        }
+        None => Err("Option signing_secret \"***\" keeps a stored secret, and there is none: give a whsec_ secret.".into()),
+    }
+}
+
 /// True when `candidate` is what `mask_password` shows for `stored`: a
 /// client that reads a subscription and writes the subscriber back has not
 /// changed it.
@@ -100,6 +123,29 @@ mod tests {
             assert!(matches!(mask_password(raw), Cow::Borrowed(_)), "{raw}");
             assert_eq!(mask_password(raw), raw);
         }
+    }
+
+    #[test]
+    fn a_written_back_signing_secret_keeps_the_stored_one() {
+        let stored = r#"{"signing_secret":"whsec_real"}"#;
+        let mut options = serde_json::json!({"signing_secret": "***", "x": 1})
+            .as_object()
+            .unwrap()
+            .clone();
+        restore_signing_secret(&mut options, Some(stored)).unwrap();
+        assert_eq!(options["signing_secret"], "whsec_real");
+        let mut new = serde_json::json!({"signing_secret": "***"})
+            .as_object()
+            .unwrap()
+            .clone();
+        assert!(restore_signing_secret(&mut new, None).is_err());
+        assert!(restore_signing_secret(&mut new, Some("{}")).is_err());
+        let mut other = serde_json::json!({"signing_secret": "whsec_new"})
+            .as_object()
+            .unwrap()
+            .clone();
+        restore_signing_secret(&mut other, Some(stored)).unwrap();
+        assert_eq!(other["signing_secret"], "whsec_new");
     }
 
     #[test]

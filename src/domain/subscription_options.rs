@@ -90,7 +90,9 @@ pub fn validate(options: Option<&Value>) -> Result<Map<String, Value>, String> {
     if let Some(v) = map.get("from") {
         mailbox(&header_safe("from", v)?)?;
     }
-    for key in ["cc", "bcc"] {
+    // blocked_recipients: CPS's black list, addresses a multi-recipient
+    // mailto must never send to.
+    for key in ["cc", "bcc", "blocked_recipients"] {
         if let Some(v) = map.get(key) {
             address_list(key, v)?;
         }
@@ -128,7 +130,10 @@ pub fn validate(options: Option<&Value>) -> Result<Map<String, Value>, String> {
         let secret = v
             .as_str()
             .ok_or("Option signing_secret must be a string.")?;
-        parse_secret(secret).map_err(|e| format!("Option {e}"))?;
+        // `***` is what GET shows: the service keeps the stored secret.
+        if secret != super::masking::MASK {
+            parse_secret(secret).map_err(|e| format!("Option {e}"))?;
+        }
     }
     Ok(map.clone())
 }

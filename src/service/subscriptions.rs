@@ -61,9 +61,10 @@ pub async fn create(
     state: &AppState,
     project: &ProjectId,
     queue: &QueueName,
-    new: NewSubscription,
+    mut new: NewSubscription,
 ) -> Result<Created, SubscriptionError> {
     let now = state.now();
+    masking::restore_signing_secret(&mut new.options, None).map_err(SubscriptionError::Invalid)?;
     let metadata = state.metadata.get(&state.db, project, queue).await?;
     state
         .router
@@ -170,13 +171,17 @@ pub async fn update(
     project: &ProjectId,
     queue: &QueueName,
     id: &str,
-    patch: SubscriptionPatch,
+    mut patch: SubscriptionPatch,
 ) -> Result<(), SubscriptionError> {
     let now = state.now();
     let txn = state.db.begin().await?;
     let mut row = store::subscriptions::get_live(&txn, project, queue, id, now)
         .await?
         .ok_or(SubscriptionError::NotFound)?;
+    if let Some(options) = patch.options.as_mut() {
+        masking::restore_signing_secret(options, Some(&row.options))
+            .map_err(SubscriptionError::Invalid)?;
+    }
     if patch.subscriber.is_some() || patch.options.is_some() {
         // What the row will route by: the new parts over the old.
         let subscriber = patch

@@ -46,6 +46,16 @@ async fn bad_bodies_write_nothing(app: TestApp) {
             "not a valid email address",
         ),
         (
+            json!({"subscriber": "mailto:a@example.com,b@example.com", "options": {"blocked_recipients": ["not an address"]}}),
+            "Invalid API request",
+            "Option blocked_recipients",
+        ),
+        (
+            json!({"subscriber": "mailto:a@example.com", "options": {"blocked_recipients": 5}}),
+            "Invalid API request",
+            "Option blocked_recipients must be a list of addresses.",
+        ),
+        (
             json!({"subscriber": "ftp://x.example.com"}),
             "Invalid API request",
             TYPES,

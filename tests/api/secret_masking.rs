@@ -204,6 +204,16 @@ async fn planted_secrets_never_come_back_out() {
         format!("http://pulp:***@127.0.0.1:{}/hook", sink.port)
     );
 
+    // Writing back what GET showed keeps the real secret.
+    let (status, text) = run
+        .text(
+            Method::PATCH,
+            &format!("/v2/queues/planted/subscriptions/{}", ids[0]),
+            Some(json!({"options": one["options"]})),
+        )
+        .await;
+    assert_eq!(status, 204, "{text}");
+
     // A refused token is not echoed either.
     let refused = run
         .client
@@ -238,4 +248,15 @@ async fn planted_secrets_never_come_back_out() {
         .try_get::<String>("", "value")
         .unwrap();
     assert!(!log.contains(&key), "the log shows the signing key");
+    let stored = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT options FROM subscriptions WHERE id = '{}'", ids[0]),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "options")
+        .unwrap();
+    assert!(stored.contains(SIGNING_SECRET), "{stored}");
 }

@@ -135,8 +135,21 @@ impl Recipients {
         cc.extend(option_addresses(options, "cc"));
         let mut bcc = mailto.bcc;
         bcc.extend(option_addresses(options, "bcc"));
+        let mut to = mailto.to;
+        // CPS's black list: these addresses are dropped from every send,
+        // whichever field names them (compared in lower case).
+        let blocked: Vec<String> = option_addresses(options, "blocked_recipients")
+            .iter()
+            .map(|a| a.to_lowercase())
+            .collect();
+        for list in [&mut to, &mut cc, &mut bcc] {
+            list.retain(|a| !blocked.contains(&a.to_lowercase()));
+        }
+        if to.is_empty() && cc.is_empty() && bcc.is_empty() {
+            anyhow::bail!("every recipient is in options.blocked_recipients");
+        }
         Ok(Recipients {
-            to: mailto.to,
+            to,
             cc,
             bcc,
             subject: mailto.subject,

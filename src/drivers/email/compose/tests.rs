@@ -61,6 +61,30 @@ fn recipients_merge_uri_and_options() {
 }
 
 #[test]
+fn blocked_recipients_are_dropped_from_every_field() {
+    let email = notify(
+        "mailto:a@x.org,B@x.org?cc=c@x.org&bcc=d@x.org",
+        &json!({"cc": "e@x.org", "blocked_recipients": ["b@x.org", "E@X.org", "d@x.org"]}),
+    );
+    assert_eq!(email.to, vec!["a@x.org"]);
+    assert_eq!(email.cc, vec!["c@x.org"]);
+    assert!(email.bcc.is_empty());
+    let everyone = json!({"blocked_recipients": "a@x.org"});
+    let body = json!({});
+    let request = NotificationRequest {
+        subscriber: "mailto:a@x.org",
+        options: &everyone,
+        queue: "alerts",
+        project: "p1",
+        body: &body,
+        posted_at_ms: Some(0),
+        unsubscribe_url: None,
+    };
+    let err = build_notification(&templates(), "t <t@x.org>", &request).unwrap_err();
+    assert!(err.to_string().contains("blocked_recipients"), "{err}");
+}
+
+#[test]
 fn notification_carries_rfc_8058_headers_and_both_parts() {
     let email = notify("mailto:a@x.org", &json!({}));
     assert!(email
