@@ -36,6 +36,9 @@ fn delivery_json(d: &delivery::Model, attempts: &[&delivery_attempt::Model]) -> 
             "duration_ms": a.duration_ms,
         })).collect::<Vec<_>>(),
         "next_attempt_at": (d.status == STATUS_PENDING).then(|| crate::clock::iso8601(d.next_attempt_at)),
+        // Why nothing was attempted (subscription gone, alert cancelled or
+        // suppressed); a failure's reason is its last attempt's detail.
+        "reason": if d.status == STATUS_SKIPPED { d.last_error.clone() } else { None },
     })
 }
 

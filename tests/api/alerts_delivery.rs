@@ -226,9 +226,30 @@ async fn flapping_and_the_highest_level(backend: Backend) {
             "occurred error shop/api/pay/db"
         ]
     );
-    // The skipped and cancelled occurrences are in the delivery log.
+    // The cancelled and suppressed occurrences are in the delivery log,
+    // each with its reason.
     let skipped = count_deliveries(&app, "skipped").await;
     assert!(skipped >= 4, "skipped alert deliveries: {skipped}");
+    let (status, log) = app
+        .get_json(&format!(
+            "/v2/queues/shop/subscriptions/{id}/deliveries?status=skipped"
+        ))
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let reasons: Vec<&str> = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        reasons.contains(&"suppressed: shop/api/pay, above shop/api/pay/db, is already error or worse (highest level only)"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"cancelled: shop/api/pay reported ok before the interval ended"),
+        "{reasons:?}"
+    );
     // Deleting the subscription forgets its element states.
     assert_eq!(alert_states(&app).await, 2);
     let resp = app
