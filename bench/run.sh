@@ -52,6 +52,8 @@ FANOUT_IDLE=${FANOUT_IDLE:-$(d 20 10)}
 SETTLE=${SETTLE:-$(d      1           0.2)}
 PEER=${PEER:-$(d          1           0)}
 STEPS=${STEPS:-"ceiling sqlite postgres seeded zaqar"}  # which parts to run
+ALL_WORKLOADS="w1 w2 w3 w4 w5 w6 w7 w8 w9"
+WORKLOADS=${WORKLOADS:-$ALL_WORKLOADS}  # which workloads to run within those parts
 POSTGRES=${POSTGRES:-auto}              # auto | 0
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 ZAQAR_W3_MAX_W2_S=${ZAQAR_W3_MAX_W2_S:-60}  # skip Zaqar W3 when its W2 took longer
@@ -153,9 +155,11 @@ amqp_up() { [ "$AMQP" != 0 ] && port_busy "${AMQP_PORT:-5672}"; }
   echo "w2=${W2_SUBS}x${W2_MSGS}"; echo "w3=${W3_SUBS}x1"; echo "w5=${W5_SUBS}x1"; echo "w9=${W9_SUBS}x${W9_MSGS}"
   echo "w8=${W8_SUBS} subscriptions, ${W8_PROBE}+${W8_BATCH} routed-only and ${W8_MSGS} matching messages"
   echo "w7=${W7_MESSAGES} messages, ${W7_SUBSCRIPTIONS} subscriptions"
+  echo "steps=$STEPS"; echo "workloads=$WORKLOADS"
   echo "profile=$PROFILE"; echo "started_utc=$TS"; echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$RUN_DIR/params.txt"
 log "run directory $RUN_DIR"
+[ "$WORKLOADS" = "$ALL_WORKLOADS" ] || note "only workloads $WORKLOADS were run (WORKLOADS); the others say not run"
 [ "$SMOKE" = 1 ] && note "smoke run: tiny counts and durations, debug builds allowed; the verdicts below only show the pipeline works"
 
 # ---- helpers -----------------------------------------------------------------
@@ -178,6 +182,7 @@ quiet() {  # bounded wait for a quiet machine; logged either way
   done
 }
 over_budget() { [ $((SECONDS - BUDGET_T0)) -ge "$MAX_SECONDS" ]; }
+wl_on() { case " $WORKLOADS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 step_on() { case " $STEPS " in *" $1 "*) return 0 ;; *) note "step $1 not in STEPS"; return 1 ;; esac; }
 
 # wl SYSTEM DB WORKLOAD MODE REP TIMEOUT_S -- tidings-bench arguments...
@@ -186,6 +191,7 @@ step_on() { case " $STEPS " in *" $1 "*) return 0 ;; *) note "step $1 not in STE
 wl() {
   local name="$1-$2-$3-$4-$5" limit=$6 rc
   shift 7
+  wl_on "$3" || return 1
   if over_budget; then note "$name skipped: the run's time budget (MAX_SECONDS=$MAX_SECONDS) is spent"; return 1; fi
   quiet "$name"
   timeout -k 5 "$limit" "$BENCH_BIN" "$@" > "$RAW/$name.out" 2> "$RAW/$name.err"
@@ -259,6 +265,7 @@ fanout() {  # fanout SYSTEM DB WORKLOAD URL PIDS SUBS MSGS
 }
 idle_rss() {  # idle_rss SYSTEM DB PIDS
   local r
+  wl_on w6 || return 0
   sleep "$(d 3 1)"   # let start-up work (migrations, first sweep) finish
   for r in $(reps); do wl "$1" "$2" w6 idle "$r" 30 -- rss --pids "$3"; sleep 1; done
 }
@@ -300,7 +307,9 @@ if step_on sqlite && start_tidings sqlite "sqlite://$WORK/sqlite.db?mode=rwc"; t
   fi
   # W4 runs at half the keep-alive rate just measured: busy, not saturated.
   W1=$("$BENCH_BIN" pick --field rps "$RUN_DIR"/tidings-sqlite-w1-ka-*.json 2>/dev/null)
-  if [ -n "$W1" ]; then
+  if ! wl_on w4; then
+    :
+  elif [ -n "$W1" ]; then
     RATE=$(awk -v r="$W1" 'BEGIN { x = int(r / 2); print (x < 1 ? 1 : x) }')
     echo "w4_rate=$RATE" >> "$RUN_DIR/params.txt"
     for r in $(reps); do
@@ -342,7 +351,7 @@ fi
 
 # ---- 4. W7: the same after seeding a large SQLite database ------------------------
 log "== tidings / SQLite after seeding (W7)"
-if step_on seeded && start_tidings seeded "sqlite://$WORK/seeded.db?mode=rwc"; then
+if step_on seeded && wl_on w7 && start_tidings seeded "sqlite://$WORK/seeded.db?mode=rwc"; then
   if wl tidings seeded w7 seed 1 "$(d 1200 120)" -- seed --url "$TIDINGS_URL" \
       --messages "$W7_MESSAGES" --subscriptions "$W7_SUBSCRIPTIONS"; then
     post tidings seeded ka "$TIDINGS_URL"
@@ -406,6 +415,7 @@ if [ "$SMOKE" = 1 ]; then
   amqp_up && expected="$expected sqlite:tidings-sqlite-w9-run"
   for e in $expected; do
     case " $STEPS " in *" ${e%%:*} "*) ;; *) continue ;; esac
+    w=${e#*:}; w=${w#*-*-}; wl_on "${w%%-*}" || continue
     ls "$RUN_DIR/${e#*:}"-*.json >/dev/null 2>&1 || { log "smoke: no result for ${e#*:}"; bad=1; }
   done
   for f in "$RUN_DIR"/*-w[234589]-run-*.json; do
