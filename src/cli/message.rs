@@ -154,9 +154,15 @@ async fn post(
         // Drawn on stderr, and only when stderr is a terminal.
         let bar = indicatif::ProgressBar::new(total as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40.cyan/blue} {pos}/{len} messages {per_sec} eta {eta}",
+            "{bar:40.cyan/blue} {pos}/{len} messages {rate} eta {eta}",
         ) {
-            bar.set_style(style);
+            // Whole messages per second ({per_sec} prints four decimals).
+            bar.set_style(style.with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            ));
         }
         Some(bar)
     } else {
