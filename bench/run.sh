@@ -190,8 +190,8 @@ step_on() { case " $STEPS " in *" $1 "*) return 0 ;; *) note "step $1 not in STE
 # <system>-<db>-<workload>-<mode>-<rep>.json for the report.
 wl() {
   local name="$1-$2-$3-$4-$5" limit=$6 rc
-  shift 7
   wl_on "$3" || return 1
+  shift 7
   if over_budget; then note "$name skipped: the run's time budget (MAX_SECONDS=$MAX_SECONDS) is spent"; return 1; fi
   quiet "$name"
   timeout -k 5 "$limit" "$BENCH_BIN" "$@" > "$RAW/$name.out" 2> "$RAW/$name.err"
