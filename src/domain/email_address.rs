@@ -23,7 +23,9 @@ fn label_ok(label: &str) -> bool {
 
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<EmailAddress, String> {
-        let invalid = || format!("{:?} is not a valid email address.", mask(raw));
+        // The caller's own input, echoed as typed (Debug quotes and escapes
+        // it): the error goes back to whoever sent it, never into a log.
+        let invalid = || format!("{raw:?} is not a valid email address.");
         if raw.len() > 254 {
             return Err(invalid());
         }
@@ -62,7 +64,7 @@ impl fmt::Display for EmailAddress {
     }
 }
 
-/// Masks anything address-like for logs and error messages: the first
+/// Masks anything address-like for logs: the first
 /// character of the local part, then `***@domain`.
 pub fn mask(raw: &str) -> String {
     match raw.rsplit_once('@') {
@@ -107,6 +109,20 @@ mod tests {
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// The error goes back to the caller who typed the address: it shows
+    /// their input (escaped), not a masked form they cannot recognise.
+    #[test]
+    fn the_error_echoes_the_input() {
+        assert_eq!(
+            EmailAddress::parse("not-an-address").unwrap_err(),
+            r#""not-an-address" is not a valid email address."#
+        );
+        assert_eq!(
+            EmailAddress::parse("a@example.com\r\nBcc: x@y.z").unwrap_err(),
+            r#""a@example.com\r\nBcc: x@y.z" is not a valid email address."#
+        );
     }
 
     #[test]

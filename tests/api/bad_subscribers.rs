@@ -98,12 +98,12 @@ async fn bad_bodies_write_nothing(app: TestApp) {
         (
             json!({"subscriber": "mailto:a@example.com?cc=<b@example.com>"}),
             "Invalid API request",
-            "not a valid email address",
+            "\"<b@example.com>\" is not a valid email address.",
         ),
         (
             json!({"subscriber": "mailto:not an address"}),
             "Invalid API request",
-            "not a valid email address",
+            "\"not an address\" is not a valid email address.",
         ),
         (
             json!({"subscriber": "mailto:a@example.com", "options": {"subject": "x\r\nBcc: y@example.com"}}),
