@@ -7,130 +7,13 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use indexmap::IndexMap;
 use serde::Deserialize;
+use toml::{Table, Value};
 
 use crate::routing::{NotificationType, NotificationTypes, Policy, Router};
 
-/// Every environment variable tidings reads, with its meaning and default.
-/// `tidings --help` prints this table, and the README repeats it.
-pub const ENV_VARS: &[(&str, &str, &str)] = &[
-    (
-        "TIDINGS_CONFIG",
-        "path of an optional TOML file with the keys below (lower case, without the prefix)",
-        "(none)",
-    ),
-    ("TIDINGS_BIND", "listen address", "127.0.0.1:8888"),
-    (
-        "TIDINGS_AUTH",
-        "none (trust X-Project-Id) or token (API tokens from `tidings token create`); none on a non-loopback bind only when set explicitly",
-        "none while bind is loopback, else required",
-    ),
-    (
-        "TIDINGS_PROJECT_RATE_LIMIT",
-        "API requests per second per project (fractions allowed; 0: no limit); over it, 429 with Retry-After",
-        "100 with TIDINGS_AUTH=token, 0 with none",
-    ),
-    (
-        "TIDINGS_PROJECT_BURST",
-        "API requests a project may make at once above its rate",
-        "twice the rate (at least 1)",
-    ),
-    (
-        "TIDINGS_CONFIRMATIONS_PER_ADDRESS_HOUR",
-        "confirmation emails one address may get per hour, across all projects; more is a 429 that changes nothing",
-        "5",
-    ),
-    (
-        "TIDINGS_PAGE_RATE_PER_MINUTE",
-        "requests per minute per client IP on the public pages (email links); 0: no limit",
-        "30",
-    ),
-    (
-        "TIDINGS_DATABASE_URL",
-        "sqlite://path?mode=rwc or postgres://...",
-        "sqlite://tidings.db?mode=rwc",
-    ),
-    (
-        "TIDINGS_PUBLIC_URL",
-        "base URL put into links in emails",
-        "http:// + bind",
-    ),
-    (
-        "TIDINGS_MAIL_URL",
-        "smtp://[user:pass@]host[:port][?tls=starttls|required], smtps://... (implicit TLS, port 465), sendmail, sendmail:/path, file:/dir",
-        "file:./var/mail",
-    ),
-    (
-        "TIDINGS_MAIL_FROM",
-        "default From header",
-        "tidings <no-reply@localhost>",
-    ),
-    (
-        "TIDINGS_REQUIRE_CONFIRMATION",
-        "which subscriber schemes start inactive: mailto, all, none",
-        "mailto",
-    ),
-    (
-        "TIDINGS_WEBHOOK_ALLOW_NETS",
-        "comma-separated CIDRs a webhook may reach although private/loopback",
-        "(empty: deny private)",
-    ),
-    (
-        "TIDINGS_AMQP_EXCHANGE",
-        "exchange for amqp:// subscribers that name none (declared topic and durable if missing)",
-        "amq.topic",
-    ),
-    (
-        "TIDINGS_TEMPLATES_DIR",
-        "directory whose email/ and page/ templates replace the built-in ones, file by file",
-        "(none: built-in templates)",
-    ),
-    ("TIDINGS_LOG_FORMAT", "log output: text or json", "text"),
-    (
-        "TIDINGS_LOG",
-        "log filter (tracing EnvFilter syntax)",
-        "info",
-    ),
-    (
-        "TIDINGS_SWEEP_INTERVAL_SECS",
-        "how often expired messages, claims and subscriptions are swept",
-        "30",
-    ),
-    (
-        "TIDINGS_CONFIRMATION_RESEND_SECS",
-        "a re-POSTed pending subscription re-sends its confirmation at most once per this many seconds",
-        "300",
-    ),
-    (
-        "TIDINGS_CONFIRM_TOKEN_TTL_SECS",
-        "how long an emailed confirmation link stays valid",
-        "172800 (48 h)",
-    ),
-    (
-        "TIDINGS_SECRET_KEY",
-        "key for signed URLs and unsubscribe links (at least 32 characters)",
-        "(generated on first start and kept in the database)",
-    ),
-    (
-        "TIDINGS_DELIVERY_CONCURRENCY",
-        "delivery attempts in flight at once, across all subscriptions",
-        "256",
-    ),
-    (
-        "TIDINGS_DELIVERY_PER_SUBSCRIPTION",
-        "delivery attempts in flight at once to one subscription",
-        "16",
-    ),
-    (
-        "TIDINGS_DELIVERY_LEASE_SECS",
-        "how long a worker owns a delivery it took; after a crash another takes over",
-        "120",
-    ),
-    (
-        "TIDINGS_DELIVERY_RETENTION_DAYS",
-        "how long finished deliveries (and dead letters) and their attempt logs are kept",
-        "14",
-    ),
-];
+mod keys;
+
+pub use keys::{key, variables, Key, Kind, CONFIG_VAR, ENV_PREFIX, KEYS, TABLE_KEYS};
 
 /// A secret that never shows up in `Debug` output or logs.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -209,6 +92,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log: String,
     pub sweep_interval_secs: u64,
+    #[serde(rename = "confirmation_resend_secs")]
     pub confirmation_resend_interval_secs: u64,
     pub confirm_token_ttl_secs: u64,
     pub secret_key: Option<Secret>,
@@ -270,149 +154,24 @@ impl Settings {
 
     /// Loads from an explicit variable map (tests use this to stay hermetic).
     pub fn from_env_map(env: &HashMap<String, String>) -> anyhow::Result<Settings> {
-        let mut settings = match env.get("TIDINGS_CONFIG").filter(|p| !p.is_empty()) {
-            Some(path) => Settings::from_file(Path::new(path))?,
-            None => Settings::default(),
+        let mut table = match env.get(CONFIG_VAR).filter(|p| !p.trim().is_empty()) {
+            Some(path) => file_table(Path::new(path.trim()))?,
+            None => Table::new(),
         };
-        settings.apply_env(env)?;
+        for key in KEYS {
+            let var = key.env_var();
+            let Some(text) = env.get(&var).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let value = checked(key.name, Value::String(text.to_string()))
+                .map_err(|why| anyhow::anyhow!("{var} {why}"))?;
+            table.insert(key.name.to_string(), value);
+        }
+        let settings: Settings = Value::Table(table)
+            .try_into()
+            .context("reading the configuration")?;
         settings.validate()?;
         Ok(settings)
-    }
-
-    fn from_file(path: &Path) -> anyhow::Result<Settings> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading TIDINGS_CONFIG file {}", path.display()))?;
-        toml::from_str(&text)
-            .with_context(|| format!("parsing TIDINGS_CONFIG file {}", path.display()))
-    }
-
-    fn apply_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
-        let get = |key: &str| {
-            env.get(key)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        if let Some(v) = get("TIDINGS_BIND") {
-            self.bind = v;
-        }
-        if let Some(v) = get("TIDINGS_AUTH") {
-            self.auth = Some(match v.to_ascii_lowercase().as_str() {
-                "none" => AuthMode::None,
-                "token" => AuthMode::Token,
-                other => bail!("TIDINGS_AUTH must be none or token, not {other:?}"),
-            });
-        }
-        if let Some(v) = get("TIDINGS_PROJECT_RATE_LIMIT") {
-            self.project_rate_limit = Some(v.parse().with_context(|| {
-                format!(
-                    "TIDINGS_PROJECT_RATE_LIMIT must be a number of requests per second, not {v:?}"
-                )
-            })?);
-        }
-        if let Some(v) = get("TIDINGS_PROJECT_BURST") {
-            self.project_burst = Some(v.parse().with_context(|| {
-                format!("TIDINGS_PROJECT_BURST must be a whole number, not {v:?}")
-            })?);
-        }
-        parse_number(
-            &get,
-            "TIDINGS_CONFIRMATIONS_PER_ADDRESS_HOUR",
-            &mut self.confirmations_per_address_hour,
-        )?;
-        parse_number(
-            &get,
-            "TIDINGS_PAGE_RATE_PER_MINUTE",
-            &mut self.page_rate_per_minute,
-        )?;
-        if let Some(v) = get("TIDINGS_DATABASE_URL") {
-            self.database_url = v;
-        }
-        if let Some(v) = get("TIDINGS_PUBLIC_URL") {
-            self.public_url = Some(v);
-        }
-        if let Some(v) = get("TIDINGS_MAIL_URL") {
-            self.mail_url = v;
-        }
-        if let Some(v) = get("TIDINGS_MAIL_FROM") {
-            self.mail_from = v;
-        }
-        if let Some(v) = get("TIDINGS_REQUIRE_CONFIRMATION") {
-            self.require_confirmation = match v.to_ascii_lowercase().as_str() {
-                "mailto" => RequireConfirmation::Mailto,
-                "all" => RequireConfirmation::All,
-                "none" => RequireConfirmation::None,
-                other => {
-                    bail!("TIDINGS_REQUIRE_CONFIRMATION must be mailto, all or none, not {other:?}")
-                }
-            };
-        }
-        if let Some(v) = get("TIDINGS_WEBHOOK_ALLOW_NETS") {
-            self.webhook_allow_nets = v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-        }
-        if let Some(v) = get("TIDINGS_AMQP_EXCHANGE") {
-            self.amqp_exchange = v;
-        }
-        if let Some(v) = get("TIDINGS_TEMPLATES_DIR") {
-            self.templates_dir = Some(v.into());
-        }
-        if let Some(v) = get("TIDINGS_LOG_FORMAT") {
-            self.log_format = match v.to_ascii_lowercase().as_str() {
-                "text" => LogFormat::Text,
-                "json" => LogFormat::Json,
-                other => bail!("TIDINGS_LOG_FORMAT must be text or json, not {other:?}"),
-            };
-        }
-        if let Some(v) = get("TIDINGS_LOG") {
-            self.log = v;
-        }
-        if let Some(v) = get("TIDINGS_SWEEP_INTERVAL_SECS") {
-            self.sweep_interval_secs = v.parse().with_context(|| {
-                format!("TIDINGS_SWEEP_INTERVAL_SECS must be a whole number of seconds, not {v:?}")
-            })?;
-        }
-        if let Some(v) = get("TIDINGS_CONFIRMATION_RESEND_SECS") {
-            self.confirmation_resend_interval_secs = v.parse().with_context(|| {
-                format!(
-                    "TIDINGS_CONFIRMATION_RESEND_SECS must be a whole number of seconds, not {v:?}"
-                )
-            })?;
-        }
-        if let Some(v) = get("TIDINGS_CONFIRM_TOKEN_TTL_SECS") {
-            self.confirm_token_ttl_secs = v.parse().with_context(|| {
-                format!(
-                    "TIDINGS_CONFIRM_TOKEN_TTL_SECS must be a whole number of seconds, not {v:?}"
-                )
-            })?;
-        }
-        if let Some(v) = get("TIDINGS_SECRET_KEY") {
-            self.secret_key = Some(Secret(v));
-        }
-        parse_number(
-            &get,
-            "TIDINGS_DELIVERY_CONCURRENCY",
-            &mut self.delivery_concurrency,
-        )?;
-        parse_number(
-            &get,
-            "TIDINGS_DELIVERY_PER_SUBSCRIPTION",
-            &mut self.delivery_per_subscription,
-        )?;
-        parse_number(
-            &get,
-            "TIDINGS_DELIVERY_LEASE_SECS",
-            &mut self.delivery_lease_secs,
-        )?;
-        parse_number(
-            &get,
-            "TIDINGS_DELIVERY_RETENTION_DAYS",
-            &mut self.delivery_retention_days,
-        )?;
-        Ok(())
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -447,6 +206,12 @@ impl Settings {
                 bail!("TIDINGS_PUBLIC_URL must be an http or https URL");
             }
         }
+        tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| {
+            anyhow::anyhow!(
+                "TIDINGS_LOG is not a log filter ({e}): write levels and targets such as info or warn,tidings=debug, not {:?}",
+                self.log
+            )
+        })?;
         crate::domain::amqp_target::ExchangeName::parse(&self.amqp_exchange)
             .map_err(|e| anyhow::anyhow!("TIDINGS_AMQP_EXCHANGE: {e}"))?;
         if self.confirm_token_ttl_secs < 60 {
@@ -538,19 +303,52 @@ impl Settings {
     }
 }
 
-/// Overrides `target` with the variable's value, if set, naming the variable
-/// when the value is not a whole number.
-fn parse_number<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    target: &mut T,
-) -> anyhow::Result<()> {
-    if let Some(v) = get(key) {
-        *target = v
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{key} must be a whole number, not {v:?}"))?;
+/// The TOML file's keys, each checked and brought into shape, so that a
+/// mistake names the key and the file.
+fn file_table(path: &Path) -> anyhow::Result<Table> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {CONFIG_VAR} file {shown}"))?;
+    let raw: Table =
+        toml::from_str(&text).with_context(|| format!("parsing {CONFIG_VAR} file {shown}"))?;
+    let mut table = Table::new();
+    for (name, value) in raw {
+        let value =
+            checked(&name, value).map_err(|why| anyhow::anyhow!("{shown}: {name} {why}"))?;
+        table.insert(name, value);
     }
-    Ok(())
+    Ok(table)
+}
+
+/// `value` for the key `name` in the shape `Settings` reads, or why not.
+fn checked(name: &str, value: Value) -> Result<Value, String> {
+    let value = match key(name) {
+        Some(key) => key.kind.normalize(value)?,
+        None if TABLE_KEYS.contains(&name) => value,
+        None => return Err(unknown_key(name)),
+    };
+    // The key alone through the real deserializer: type errors inside
+    // tables come out here, attributed to this key.
+    let mut alone = Table::new();
+    alone.insert(name.to_string(), value.clone());
+    Value::Table(alone)
+        .try_into::<Settings>()
+        .map_err(|e| format!("is not accepted: {}", e.message().trim()))?;
+    Ok(value)
+}
+
+fn unknown_key(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let bare = lower.strip_prefix("tidings_").unwrap_or(&lower);
+    if bare != name && (key(bare).is_some() || TABLE_KEYS.contains(&bare)) {
+        return format!("is not a key: write {bare} (lower case, without TIDINGS_)");
+    }
+    let names: Vec<&str> = KEYS
+        .iter()
+        .map(|k| k.name)
+        .chain(TABLE_KEYS.iter().copied())
+        .collect();
+    format!("is not a key; the keys are {}", names.join(", "))
 }
 
 #[cfg(test)]
@@ -564,35 +362,217 @@ mod tests {
             .collect()
     }
 
-    /// Every variable this module reads is documented in `ENV_VARS`, which
-    /// `--help` prints and the README mirrors.
-    #[test]
-    fn every_variable_read_is_documented() {
-        let source = include_str!("config.rs");
-        let documented: Vec<&str> = ENV_VARS.iter().map(|(name, _, _)| *name).collect();
-        for piece in source
-            .split("get(\"")
-            .skip(1)
-            .chain(source.split("&get,\n            \"").skip(1))
-        {
-            let name: String = piece
-                .chars()
-                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
-                .collect();
-            if name.starts_with("TIDINGS_") {
-                assert!(
-                    documented.contains(&name.as_str()),
-                    "{name} is read but not in ENV_VARS"
-                );
+    /// The field names `Settings` deserializes, as serde sees them.
+    fn settings_fields() -> &'static [&'static str] {
+        struct Capture<'a>(&'a mut &'static [&'static str]);
+        impl<'de> serde::Deserializer<'de> for Capture<'_> {
+            type Error = serde::de::value::Error;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(
+                self,
+                _: V,
+            ) -> Result<V::Value, Self::Error> {
+                Err(serde::de::Error::custom("not a struct"))
+            }
+            fn deserialize_struct<V: serde::de::Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Self::Error> {
+                *self.0 = fields;
+                Err(serde::de::Error::custom("captured"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str
+                string bytes byte_buf option unit unit_struct newtype_struct seq
+                tuple tuple_struct map enum identifier ignored_any
             }
         }
+        let mut fields: &'static [&'static str] = &[];
+        let _ = Settings::deserialize(Capture(&mut fields));
+        fields
+    }
+
+    /// The one list and the settings agree: every key is a field, every
+    /// field a key (or a TOML-only table).
+    #[test]
+    fn every_settings_field_is_a_key() {
+        let mut fields: Vec<&str> = settings_fields().to_vec();
+        let mut names: Vec<&str> = KEYS
+            .iter()
+            .map(|k| k.name)
+            .chain(TABLE_KEYS.iter().copied())
+            .collect();
+        fields.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(fields, names);
+    }
+
+    /// For every key: the variable `TIDINGS_` + KEY and the TOML key set
+    /// the same setting, to a value other than the default.
+    #[test]
+    fn every_key_reads_its_variable_and_its_toml_key() {
+        let default = format!("{:?}", Settings::default());
+        for key in KEYS {
+            let var = key.env_var();
+            assert_eq!(var, format!("TIDINGS_{}", key.name.to_uppercase()));
+            let from_env = Settings::from_env_map(&env(&[(&var, key.example)]))
+                .unwrap_or_else(|e| panic!("{var}={:?}: {e:#}", key.example));
+            let value = key
+                .kind
+                .normalize(Value::String(key.example.into()))
+                .unwrap();
+            let mut table = Table::new();
+            table.insert(key.name.into(), value);
+            let text = toml::to_string(&table).unwrap();
+            let from_file = from_toml(&text).unwrap_or_else(|e| panic!("{text}: {e:#}"));
+            assert_eq!(format!("{from_env:?}"), format!("{from_file:?}"), "{text}");
+            assert_ne!(format!("{from_env:?}"), default, "{var} changed nothing");
+        }
+    }
+
+    #[test]
+    fn lists_take_an_array_or_a_comma_separated_string() {
+        for text in [
+            "webhook_allow_nets = \"127.0.0.0/8\"\n",
+            "webhook_allow_nets = [\"127.0.0.0/8\"]\n",
+        ] {
+            assert_eq!(from_toml(text).unwrap().webhook_allow_nets, ["127.0.0.0/8"]);
+        }
+        let both = from_toml("webhook_allow_nets = \"127.0.0.0/8, ::1/128\"\n").unwrap();
+        assert_eq!(both.webhook_allow_nets, ["127.0.0.0/8", "::1/128"]);
+        let err = format!("{:#}", from_toml("webhook_allow_nets = [8]\n").unwrap_err());
+        assert!(err.contains("webhook_allow_nets must be a list"), "{err}");
+    }
+
+    #[test]
+    fn unknown_and_misspelt_keys_are_refused_with_the_right_name() {
+        let err = format!(
+            "{:#}",
+            from_toml("confirmation_resend_interval_secs = 1\n").unwrap_err()
+        );
+        assert!(
+            err.contains("confirmation_resend_interval_secs is not a key; the keys are bind, "),
+            "{err}"
+        );
+        assert!(err.contains("confirmation_resend_secs"), "{err}");
+        let err = format!(
+            "{:#}",
+            from_toml("TIDINGS_BIND = \"127.0.0.1:1\"\n").unwrap_err()
+        );
+        assert!(
+            err.contains("write bind (lower case, without TIDINGS_)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_name_the_key_and_the_source() {
+        let err = format!(
+            "{:#}",
+            from_toml("sweep_interval_secs = \"often\"\n").unwrap_err()
+        );
+        assert!(
+            err.contains("t.toml: sweep_interval_secs must be a whole number, not \"often\""),
+            "{err}"
+        );
+        let err = format!(
+            "{:#}",
+            Settings::from_env_map(&env(&[("TIDINGS_DELIVERY_LEASE_SECS", "-3")])).unwrap_err()
+        );
+        assert!(
+            err.contains("TIDINGS_DELIVERY_LEASE_SECS must be a whole number, not \"-3\""),
+            "{err}"
+        );
+        let err = format!("{:#}", from_toml("secret_key = 12345\n").unwrap_err());
+        assert!(
+            err.contains("secret_key must be text") && !err.contains("12345"),
+            "{err}"
+        );
+        let from_file = from_toml("require_confirmation = \"ALL\"\n").unwrap();
+        assert_eq!(from_file.require_confirmation, RequireConfirmation::All);
+    }
+
+    /// A filter tracing cannot parse is refused like any other bad value,
+    /// not silently replaced by `info`.
+    #[test]
+    fn an_invalid_log_filter_is_refused() {
+        let err = format!(
+            "{:#}",
+            Settings::from_env_map(&env(&[("TIDINGS_LOG", "info,[[[")])).unwrap_err()
+        );
+        assert!(err.contains("TIDINGS_LOG is not a log filter"), "{err}");
+        assert!(err.contains("\"info,[[[\""), "{err}");
+        assert!(from_toml("log = \"info,[[[\"\n").is_err());
+        for ok in ["debug", "warn,tidings=debug", "tidings::delivery=trace"] {
+            assert!(
+                Settings::from_env_map(&env(&[("TIDINGS_LOG", ok)])).is_ok(),
+                "{ok}"
+            );
+        }
+    }
+
+    const EXAMPLE: &str = include_str!("../tidings.example.toml");
+
+    /// The sample file, as shipped, is exactly the defaults.
+    #[test]
+    fn the_example_file_is_the_defaults() {
+        let s = from_toml(EXAMPLE).unwrap();
+        assert_eq!(format!("{s:?}"), format!("{:?}", Settings::default()));
+    }
+
+    /// Every key of the README's configuration table is in the sample
+    /// file, and the sample with its commented examples switched on loads.
+    #[test]
+    fn every_documented_key_is_in_the_example_file_and_accepted() {
+        let readme = include_str!("../README.md");
+        let documented: Vec<String> = readme
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `TIDINGS_"))
+            .filter_map(|rest| rest.split('`').next())
+            .filter(|name| *name != "CONFIG")
+            .map(str::to_ascii_lowercase)
+            .collect();
+        assert_eq!(documented.len(), KEYS.len(), "{documented:?}");
+        let switched_on: Vec<&str> = EXAMPLE
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if is_toml_line(rest) => rest,
+                _ => line,
+            })
+            .collect();
+        let text = switched_on.join("\n");
+        for name in &documented {
+            assert!(
+                switched_on
+                    .iter()
+                    .any(|l| l.starts_with(&format!("{name} = "))),
+                "tidings.example.toml does not show {name}"
+            );
+        }
+        let loaded = from_toml(&text).unwrap_or_else(|e| panic!("{e:#}\n{text}"));
+        assert!(loaded.secret_key.is_some() && loaded.public_url.is_some());
+        assert!(!loaded.notification_types.is_empty());
+        assert!(!loaded.supported_notifications.is_empty());
+    }
+
+    /// `key = value`, `"quoted key" = value` or `[table]`: a commented-out
+    /// setting rather than prose.
+    fn is_toml_line(text: &str) -> bool {
+        let bare_key = text
+            .split_once(" = ")
+            .map(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(false);
+        let quoted_key = text.starts_with('"') && text.contains("\" = ");
+        let table = text.starts_with('[') && text.ends_with(']');
+        bare_key || quoted_key || table
     }
 
     /// The README's configuration table lists every variable, one row each.
     #[test]
     fn readme_table_lists_every_variable() {
         let readme = include_str!("../README.md");
-        for (name, _, _) in ENV_VARS {
+        for (name, _, _) in variables() {
             let row = format!("| `{name}` |");
             assert_eq!(
                 readme.matches(&row).count(),

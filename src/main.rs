@@ -3,7 +3,8 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use tidings::config::{AuthMode, Settings, ENV_VARS};
+use tidings::config::{variables, AuthMode, Settings};
+use tidings::domain::masking::mask_password;
 use tidings::drivers::email::MailUrl;
 use tidings::startup::{Application, BuildOptions};
 
@@ -38,13 +39,18 @@ enum Command {
 }
 
 fn env_help() -> String {
-    let mut out = String::from("Configuration (a TOML file and/or environment variables):\n");
-    let width = ENV_VARS
+    let mut out = String::from(
+        "Configuration: environment variables, or the same keys in lower case without \
+         TIDINGS_ in the TOML file named by TIDINGS_CONFIG (a sample: tidings.example.toml); \
+         a variable that is set wins over the file.\n",
+    );
+    let variables = variables();
+    let width = variables
         .iter()
         .map(|(name, _, _)| name.len())
         .max()
         .unwrap_or(0);
-    for (name, meaning, default) in ENV_VARS {
+    for (name, meaning, default) in &variables {
         out.push_str(&format!(
             "  {name:<width$}  {meaning}\n  {:<width$}  default: {default}\n",
             ""
@@ -114,11 +120,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             "TIDINGS_AUTH=none on an address other machines can reach: anyone who reaches it can read and write every project"
         );
     }
+    let database = mask_password(&settings.database_url).into_owned();
     let app = Application::build(settings, BuildOptions::default()).await?;
     tracing::info!(
         bind = %bind,
         port = app.port(),
         public_url = %public,
+        database = %database,
         mail = %mail.describe(),
         require_confirmation = %confirmation,
         auth = %auth,
@@ -141,7 +149,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let db = tidings::store::db::connect(&settings.database_url).await?;
     tidings::store::db::migrate(&db).await?;
-    tracing::info!("migrations applied");
+    let database = mask_password(&settings.database_url).into_owned();
+    tracing::info!(database = %database, "migrations applied");
     Ok(())
 }
 
