@@ -27,6 +27,8 @@ pub type AppDispatcher = Dispatcher<Channels>;
 /// How long a graceful stop waits for delivery attempts in flight (a little
 /// more than the webhook driver's total timeout).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+/// How long a graceful stop waits for HTTP requests in flight.
+const HTTP_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How often SQLite's write-ahead log is copied into the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -113,7 +115,10 @@ impl Application {
         })
         .listen(listener)
         .context("starting the HTTP server")?
-        .shutdown_timeout(10)
+        .shutdown_timeout(HTTP_SHUTDOWN_GRACE.as_secs())
+        // Our own handler (run_until_stopped): actix would stop abruptly on
+        // SIGINT, and its log line would say so.
+        .disable_signals()
         .run();
 
         let channels = Channels {
@@ -187,10 +192,28 @@ impl Application {
         Arc::clone(&self.dispatcher)
     }
 
-    /// Serves until SIGINT/SIGTERM (actix handles both and drains in-flight
-    /// requests), then stops the background workers.
+    /// Serves until SIGINT or SIGTERM, then stops gracefully either way:
+    /// no new connections, requests in flight answered, delivery attempts
+    /// in flight finished and recorded; then the background workers stop.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let result = self.server.await.context("HTTP server failed");
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let result = tokio::select! {
+            result = &mut server => result,
+            signal = shutdown_signal() => {
+                let signal = signal?;
+                tracing::info!(
+                    signal,
+                    "{signal} received: stopping; requests and delivery attempts in flight finish \
+                     (up to {} s), queued deliveries wait for the next start",
+                    (HTTP_SHUTDOWN_GRACE + SHUTDOWN_GRACE).as_secs()
+                );
+                // The server future carries out the stop: poll it meanwhile.
+                let ((), result) = tokio::join!(handle.stop(true), &mut server);
+                result
+            }
+        }
+        .context("HTTP server failed");
         self.dispatcher.shutdown(SHUTDOWN_GRACE).await;
         for worker in self.workers {
             worker.abort();
@@ -198,4 +221,16 @@ impl Application {
         self.state.db.clone().close().await.ok();
         result
     }
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM and names the one that came.
+async fn shutdown_signal() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate =
+        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    })
 }

@@ -5,6 +5,9 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+use super::missing_database;
+use crate::domain::masking::mask_password;
+
 /// Connects to SQLite (WAL, busy timeout) or PostgreSQL.
 ///
 /// SQLite gets a single pooled connection: SQLite serialises writers anyway,
@@ -37,10 +40,29 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         });
     } else {
         options.max_connections(16).min_connections(1);
+        // NOTICEs such as `relation "seaql_migrations" already exists,
+        // skipping` tell an operator nothing they can act on.
+        options.map_sqlx_postgres_opts(|o| o.options([("client_min_messages", "warning")]));
     }
-    Database::connect(options)
-        .await
-        .context("connecting to the database (TIDINGS_DATABASE_URL)")
+    match Database::connect(options.clone()).await {
+        Ok(db) => Ok(db),
+        Err(err) if !is_sqlite && missing_database::is_missing(&err) => {
+            missing_database::create(url).await?;
+            Database::connect(options)
+                .await
+                .map_err(|err| connect_error(url, &err))
+        }
+        Err(err) => Err(connect_error(url, &err)),
+    }
+}
+
+/// One line: where, and the driver's own reason (once, not once per layer).
+fn connect_error(url: &str, err: &sea_orm::DbErr) -> anyhow::Error {
+    anyhow::anyhow!(
+        "cannot connect to the database {} (TIDINGS_DATABASE_URL): {}",
+        mask_password(url),
+        missing_database::root_cause(err)
+    )
 }
 
 /// `sqlite://var/x.db?mode=rwc` fails if `var/` does not exist; create it so a

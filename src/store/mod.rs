@@ -17,6 +17,7 @@ pub mod fanouts;
 pub mod group_commit;
 pub mod messages;
 pub mod metadata_cache;
+pub mod missing_database;
 pub mod notification_rules;
 pub mod queues;
 pub mod read_cache;

@@ -7,7 +7,8 @@ use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
 
-use crate::helpers::{fresh_postgres_database, postgres_configured, Backend};
+use crate::helpers::pg_databases::TestDatabase;
+use crate::helpers::{postgres_configured, Backend};
 use crate::process::Server;
 use crate::sink::HttpSink;
 
@@ -29,11 +30,16 @@ async fn pending_alert_deliveries(db: &sea_orm::DatabaseConnection) -> i64 {
 
 async fn sigkill_with_an_occurrence_pending(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
+    // Dropped when the test ends, pass or fail.
+    let mut _database = None;
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}/alerts.db?mode=rwc", dir.path().display()),
         Backend::Postgres => {
             let admin = std::env::var("TIDINGS_TEST_POSTGRES_URL").unwrap_or_default();
-            fresh_postgres_database(&admin).await
+            let database = TestDatabase::create(&admin).await;
+            let url = database.url.clone();
+            _database = Some(database);
+            url
         }
     };
     let sink = HttpSink::start().await;

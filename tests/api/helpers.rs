@@ -7,12 +7,17 @@ use std::io::Write;
 use std::sync::{Arc, Once};
 
 use reqwest::{Method, RequestBuilder, Response};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use tidings::api::AppState;
 use tidings::clock::ManualClock;
 use tidings::config::Settings;
 use tidings::startup::{Application, BuildOptions};
+
+// Beside this file, and part of it for every test binary that uses it.
+#[path = "pg_databases.rs"]
+pub mod pg_databases;
+use pg_databases::TestDatabase;
 
 pub const CLIENT_ID: &str = "3381af922b9e11e3b19171861300734c";
 // Not every suite uses every helper; the test binary is one crate.
@@ -37,6 +42,9 @@ pub struct TestApp {
     pub backend: Backend,
     pub dispatcher: std::sync::Arc<tidings::startup::AppDispatcher>,
     pub database_url: String,
+    /// The test's own PostgreSQL database, dropped with the app that
+    /// created it (apps started on it later with `spawn_on` share it).
+    pub database: Option<Arc<TestDatabase>>,
 }
 
 static SKIP_NOTICE: Once = Once::new();
@@ -74,13 +82,13 @@ async fn spawn_configured(
         std::fs::write(&path, toml).expect("write the config file");
         extra_env.insert("TIDINGS_CONFIG".into(), path.display().to_string());
     }
-    let database_url = match backend {
-        Backend::Sqlite => format!("sqlite://{}/tidings.db?mode=rwc", dir.path().display()),
+    let database = match backend {
+        Backend::Sqlite => None,
         Backend::Postgres => match std::env::var("TIDINGS_TEST_POSTGRES_URL")
             .ok()
             .filter(|s| !s.is_empty())
         {
-            Some(admin_url) => fresh_postgres_database(&admin_url).await,
+            Some(admin_url) => Some(TestDatabase::create(&admin_url).await),
             None => {
                 SKIP_NOTICE.call_once(|| {
                     // Written straight to stderr so the test harness does not
@@ -94,7 +102,13 @@ async fn spawn_configured(
             }
         },
     };
-    Some(build(backend, dir, database_url, extra_env).await)
+    let url = match &database {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}/tidings.db?mode=rwc", dir.path().display()),
+    };
+    let mut app = build(backend, dir, url, extra_env).await;
+    app.database = database.map(Arc::new);
+    Some(app)
 }
 
 /// A second app on an existing database (a restart).
@@ -153,24 +167,8 @@ async fn build(
         backend,
         dispatcher,
         database_url,
+        database: None,
     }
-}
-
-/// Creates `tidings_t_<uuid>` on the server behind `admin_url` and returns
-/// a URL for it.
-pub async fn fresh_postgres_database(admin_url: &str) -> String {
-    let admin = Database::connect(admin_url)
-        .await
-        .expect("connect to TIDINGS_TEST_POSTGRES_URL");
-    let name = format!("tidings_t_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create test database");
-    admin.close().await.ok();
-    let mut url = url::Url::parse(admin_url).expect("TIDINGS_TEST_POSTGRES_URL is a URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
 }
 
 impl TestApp {

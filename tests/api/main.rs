@@ -20,6 +20,7 @@ mod credentials;
 mod delivery;
 mod messages;
 mod misc;
+mod pg_missing_database;
 mod process;
 mod queues;
 mod routing_bad_input;

@@ -27,10 +27,24 @@ impl Server {
     /// A server with a 3 s delivery lease, so that work a killed process held
     /// is taken over within seconds.
     pub(crate) async fn start(database_url: &str) -> Server {
-        Server::start_with_lease(database_url, 3).await
+        Server::start_configured(database_url, 3, Stdio::null(), "warn").await
     }
 
     pub(crate) async fn start_with_lease(database_url: &str, lease_secs: u64) -> Server {
+        Server::start_configured(database_url, lease_secs, Stdio::null(), "warn").await
+    }
+
+    /// Like `start`, with the server's log (at `level`) going to `stdout`.
+    pub(crate) async fn start_logging(database_url: &str, stdout: Stdio, level: &str) -> Server {
+        Server::start_configured(database_url, 3, stdout, level).await
+    }
+
+    async fn start_configured(
+        database_url: &str,
+        lease_secs: u64,
+        stdout: Stdio,
+        level: &str,
+    ) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_tidings"))
             .arg("serve")
@@ -38,9 +52,10 @@ impl Server {
             .env("TIDINGS_DATABASE_URL", database_url)
             .env("TIDINGS_WEBHOOK_ALLOW_NETS", "127.0.0.0/8")
             .env("TIDINGS_DELIVERY_LEASE_SECS", lease_secs.to_string())
-            .env("TIDINGS_LOG", "warn")
+            .env("TIDINGS_LOG", level)
+            .env("TIDINGS_LOG_FORMAT", "text")
             .env_remove("TIDINGS_CONFIG")
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn tidings serve");
@@ -99,11 +114,16 @@ impl Server {
 
     /// SIGTERM, then wait for the process to exit; returns its exit status.
     fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM")
+    }
+
+    /// Sends `kill -NAME`, then waits for the process to exit.
+    fn signal(&mut self, name: &str) -> std::process::ExitStatus {
         let status = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status();
-        assert!(status.map(|s| s.success()).unwrap_or(false), "kill -TERM");
+        assert!(status.map(|s| s.success()).unwrap_or(false), "kill -{name}");
         self.child.wait().expect("wait for tidings serve")
     }
 
@@ -192,13 +212,13 @@ async fn two_processes_share_one_postgres_database() {
     else {
         return; // The harness prints the PostgreSQL skip notice.
     };
-    let db = crate::helpers::fresh_postgres_database(&admin).await;
+    let db = crate::helpers::pg_databases::TestDatabase::create(&admin).await;
     let sink = HttpSink::start().await;
     // The default lease (120 s): "no duplicates" is a claim about the normal
     // configuration; a 3 s lease can lapse under a loaded machine while an
     // attempt is still queued, and the other node then rightly retries it.
-    let a = Server::start_with_lease(&db, 120).await;
-    let b = Server::start_with_lease(&db, 120).await;
+    let a = Server::start_with_lease(&db.url, 120).await;
+    let b = Server::start_with_lease(&db.url, 120).await;
     let (subscribers, messages) = (10, 100);
     for s in 0..subscribers {
         a.subscribe("shared", &sink.url(&format!("/s{s}"))).await;
@@ -259,4 +279,29 @@ async fn sigterm_lets_attempts_in_flight_finish_and_record() {
         1
     );
     assert_eq!(sink.received().len(), 1);
+}
+
+/// Ctrl-C stops as gracefully as SIGTERM, and the log says so in our words
+/// (not actix's "starting forced shutdown"), after a start line that names
+/// the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_stops_gracefully_and_says_what_happens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/sigint.db?mode=rwc", dir.path().display());
+    let log_path = dir.path().join("tidings.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server = Server::start_logging(&db, Stdio::from(log), "info").await;
+    let status = server.signal("INT");
+    assert!(status.success(), "graceful exit on SIGINT: {status:?}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains(&format!("database={db}")) && log.contains("tidings is serving"),
+        "{log}"
+    );
+    assert!(
+        log.contains("SIGINT received: stopping; requests and delivery attempts in flight finish"),
+        "{log}"
+    );
+    assert!(log.contains("tidings stopped"), "{log}");
+    assert!(!log.contains("forced shutdown"), "{log}");
 }

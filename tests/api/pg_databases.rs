@@ -1,0 +1,164 @@
+//! The PostgreSQL suite's databases: one per test, named
+//! `tidings_t_<unix seconds>_<uuid>`, dropped when the test ends (pass or
+//! fail, by `Drop`), and a sweep at the suite's start of any such database
+//! older than an hour (left by a killed run).
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use tokio::sync::OnceCell;
+
+const PREFIX: &str = "tidings_t_";
+/// Older than this, a test database belongs to no running test.
+const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+
+static SWEPT: OnceCell<()> = OnceCell::const_new();
+
+/// A test's own database; dropped with this value.
+pub struct TestDatabase {
+    pub url: String,
+    pub name: String,
+    admin_url: String,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl TestDatabase {
+    /// A name and URL for a database that does not exist yet (for tests of
+    /// what tidings does then), dropped like the others should it appear.
+    pub async fn reserve(admin_url: &str) -> TestDatabase {
+        SWEPT.get_or_init(|| sweep(admin_url)).await;
+        let name = format!("{PREFIX}{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
+        let mut url = url::Url::parse(admin_url).expect("TIDINGS_TEST_POSTGRES_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        TestDatabase {
+            url: url.to_string(),
+            name,
+            admin_url: admin_url.to_string(),
+        }
+    }
+
+    /// Creates a fresh database on the server behind `admin_url` (after
+    /// the once-per-run sweep).
+    pub async fn create(admin_url: &str) -> TestDatabase {
+        SWEPT.get_or_init(|| sweep(admin_url)).await;
+        let admin = Database::connect(admin_url)
+            .await
+            .expect("connect to TIDINGS_TEST_POSTGRES_URL");
+        let name = format!("{PREFIX}{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let mut url = url::Url::parse(admin_url).expect("TIDINGS_TEST_POSTGRES_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        TestDatabase {
+            url: url.to_string(),
+            name,
+            admin_url: admin_url.to_string(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop may run inside the test's runtime (or while it unwinds), where
+        // async work cannot be awaited: a thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(drop_database(&admin_url, &name))
+        })
+        .join();
+        if let Ok(Err(why)) = dropped {
+            eprintln!("could not drop test database {}: {why}", self.name);
+        }
+    }
+}
+
+/// `DROP DATABASE ... WITH (FORCE)`: the test's server may still hold
+/// connections.
+async fn drop_database(admin_url: &str, name: &str) -> Result<(), String> {
+    let admin = Database::connect(admin_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    admin.close().await.ok();
+    result
+}
+
+/// Drops every test database older than an hour. The age is in the name;
+/// for older names without it, the database directory's time (when the
+/// role may read it).
+async fn sweep(admin_url: &str) {
+    let Ok(admin) = Database::connect(admin_url).await else {
+        return;
+    };
+    let with_times = "SELECT datname, EXTRACT(EPOCH FROM (pg_stat_file('base/' || oid || '/PG_VERSION')).modification)::bigint \
+                      FROM pg_database WHERE datname LIKE 'tidings\\_t\\_%'";
+    let names_only =
+        "SELECT datname, NULL::bigint FROM pg_database WHERE datname LIKE 'tidings\\_t\\_%'";
+    let rows = match admin
+        .query_all_raw(Statement::from_string(DbBackend::Postgres, with_times))
+        .await
+    {
+        Ok(rows) => rows,
+        Err(_) => admin
+            .query_all_raw(Statement::from_string(DbBackend::Postgres, names_only))
+            .await
+            .unwrap_or_default(),
+    };
+    admin.close().await.ok();
+    let cutoff = now_secs().saturating_sub(ABANDONED_AFTER.as_secs());
+    let mut dropped = 0;
+    for row in rows {
+        let Ok(name) = row.try_get_by_index::<String>(0) else {
+            continue;
+        };
+        let file_time = row
+            .try_get_by_index::<Option<i64>>(1)
+            .ok()
+            .flatten()
+            .and_then(|t| u64::try_from(t).ok());
+        let created = created_at(&name).or(file_time);
+        if created.is_some_and(|t| t < cutoff) && drop_database(admin_url, &name).await.is_ok() {
+            dropped += 1;
+        }
+    }
+    if dropped > 0 {
+        eprintln!("dropped {dropped} test databases older than an hour ({PREFIX}*)");
+    }
+}
+
+/// The creation time in a `tidings_t_<unix seconds>_<uuid>` name.
+fn created_at(name: &str) -> Option<u64> {
+    let (secs, uuid) = name.strip_prefix(PREFIX)?.split_once('_')?;
+    (uuid.len() == 32).then_some(())?;
+    secs.parse().ok()
+}
+
+#[test]
+fn creation_times_come_from_the_name() {
+    assert_eq!(
+        created_at("tidings_t_1764656000_0123456789abcdef0123456789abcdef"),
+        Some(1_764_656_000)
+    );
+    assert_eq!(
+        created_at("tidings_t_0123456789abcdef0123456789abcdef"),
+        None
+    );
+    assert_eq!(created_at("tidings_prod"), None);
+}
