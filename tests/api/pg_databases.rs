@@ -5,13 +5,29 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
-use tokio::sync::OnceCell;
 
 const PREFIX: &str = "tidings_t_";
 /// Older than this, a test database belongs to no running test.
 const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
 
-static SWEPT: OnceCell<()> = OnceCell::const_new();
+static SWEEP: std::sync::Once = std::sync::Once::new();
+
+/// Starts the sweep once per test binary, on a thread of its own: no test
+/// waits for it (a server with many leftovers takes minutes to drop them,
+/// and the next run carries on where a finished one stopped).
+fn start_sweep(admin_url: &str) {
+    SWEEP.call_once(|| {
+        let admin_url = admin_url.to_string();
+        std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(sweep(&admin_url));
+            }
+        });
+    });
+}
 
 /// A test's own database; dropped with this value.
 pub struct TestDatabase {
@@ -31,7 +47,7 @@ impl TestDatabase {
     /// A name and URL for a database that does not exist yet (for tests of
     /// what tidings does then), dropped like the others should it appear.
     pub async fn reserve(admin_url: &str) -> TestDatabase {
-        SWEPT.get_or_init(|| sweep(admin_url)).await;
+        start_sweep(admin_url);
         let name = format!("{PREFIX}{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
         let mut url = url::Url::parse(admin_url).expect("TIDINGS_TEST_POSTGRES_URL is a URL");
         url.set_path(&format!("/{name}"));
@@ -45,7 +61,7 @@ impl TestDatabase {
     /// Creates a fresh database on the server behind `admin_url` (after
     /// the once-per-run sweep).
     pub async fn create(admin_url: &str) -> TestDatabase {
-        SWEPT.get_or_init(|| sweep(admin_url)).await;
+        start_sweep(admin_url);
         let admin = Database::connect(admin_url)
             .await
             .expect("connect to TIDINGS_TEST_POSTGRES_URL");
