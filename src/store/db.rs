@@ -48,21 +48,42 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         Ok(db) => Ok(db),
         Err(err) if !is_sqlite && missing_database::is_missing(&err) => {
             missing_database::create(url).await?;
-            Database::connect(options)
-                .await
-                .map_err(|err| connect_error(url, &err))
+            match Database::connect(options).await {
+                Ok(db) => Ok(db),
+                Err(err) => Err(connect_error(url, &err).await),
+            }
         }
-        Err(err) => Err(connect_error(url, &err)),
+        Err(err) => Err(connect_error(url, &err).await),
     }
 }
 
 /// One line: where, and the driver's own reason (once, not once per layer).
-fn connect_error(url: &str, err: &sea_orm::DbErr) -> anyhow::Error {
+/// The pool only says it timed out when nothing answers, so the server's
+/// address is tried once more to say why.
+async fn connect_error(url: &str, err: &sea_orm::DbErr) -> anyhow::Error {
+    let mut reason = missing_database::root_cause(err);
+    if !url.starts_with("sqlite:") {
+        if let Some(why) = unreachable(url).await {
+            reason = why;
+        }
+    }
     anyhow::anyhow!(
-        "cannot connect to the database {} (TIDINGS_DATABASE_URL): {}",
-        mask_password(url),
-        missing_database::root_cause(err)
+        "cannot connect to the database {} (TIDINGS_DATABASE_URL): {reason}",
+        mask_password(url)
     )
+}
+
+/// Why nothing answers at the URL's host and port, if that is the case.
+async fn unreachable(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str().filter(|h| !h.is_empty())?.to_string();
+    let port = parsed.port().unwrap_or(5432);
+    let attempt = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(Duration::from_secs(3), attempt).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(format!("nothing answers at {host}:{port} ({e}); is PostgreSQL running there?")),
+        Err(_) => Some(format!("no answer from {host}:{port} within 3 s; is PostgreSQL running there, and not behind a firewall?")),
+    }
 }
 
 /// `sqlite://var/x.db?mode=rwc` fails if `var/` does not exist; create it so a

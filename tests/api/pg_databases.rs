@@ -9,6 +9,9 @@ use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 const PREFIX: &str = "tidings_t_";
 /// Older than this, a test database belongs to no running test.
 const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+/// At most this many per run, oldest first: every DROP DATABASE waits for
+/// a checkpoint, and the suite's own drops queue behind the sweep's.
+const SWEEP_AT_MOST: usize = 20;
 
 static SWEEP: std::sync::Once = std::sync::Once::new();
 
@@ -116,7 +119,8 @@ async fn drop_database(admin_url: &str, name: &str) -> Result<(), String> {
     result
 }
 
-/// Drops every test database older than an hour. The age is in the name;
+/// Drops the oldest test databases older than an hour (up to
+/// `SWEEP_AT_MOST`). The age is in the name;
 /// for older names without it, the database directory's time (when the
 /// role may read it).
 async fn sweep(admin_url: &str) {
@@ -139,18 +143,23 @@ async fn sweep(admin_url: &str) {
     };
     admin.close().await.ok();
     let cutoff = now_secs().saturating_sub(ABANDONED_AFTER.as_secs());
+    let mut abandoned: Vec<(u64, String)> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let name = row.try_get_by_index::<String>(0).ok()?;
+            let file_time = row
+                .try_get_by_index::<Option<i64>>(1)
+                .ok()
+                .flatten()
+                .and_then(|t| u64::try_from(t).ok());
+            let created = created_at(&name).or(file_time)?;
+            (created < cutoff).then_some((created, name))
+        })
+        .collect();
+    abandoned.sort_unstable();
     let mut dropped = 0;
-    for row in rows {
-        let Ok(name) = row.try_get_by_index::<String>(0) else {
-            continue;
-        };
-        let file_time = row
-            .try_get_by_index::<Option<i64>>(1)
-            .ok()
-            .flatten()
-            .and_then(|t| u64::try_from(t).ok());
-        let created = created_at(&name).or(file_time);
-        if created.is_some_and(|t| t < cutoff) && drop_database(admin_url, &name).await.is_ok() {
+    for (_, name) in abandoned.iter().take(SWEEP_AT_MOST) {
+        if drop_database(admin_url, name).await.is_ok() {
             dropped += 1;
         }
     }
