@@ -85,6 +85,9 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub mail_url: String,
     pub mail_from: String,
+    /// VERP envelope sender with `{token}` (None: the From address).
+    pub bounce_address: Option<String>,
+    pub soft_bounce_limit: u32,
     pub require_confirmation: RequireConfirmation,
     pub webhook_allow_nets: Vec<String>,
     pub amqp_exchange: String,
@@ -124,6 +127,8 @@ impl Default for Settings {
             public_url: None,
             mail_url: "file:./var/mail".into(),
             mail_from: "tidings <no-reply@localhost>".into(),
+            bounce_address: None,
+            soft_bounce_limit: 3,
             require_confirmation: RequireConfirmation::Mailto,
             webhook_allow_nets: Vec::new(),
             amqp_exchange: crate::domain::amqp_target::AMQ_TOPIC.into(),
@@ -189,6 +194,13 @@ impl Settings {
             .is_some_and(|r| !r.is_finite() || r < 0.0)
         {
             bail!("TIDINGS_PROJECT_RATE_LIMIT must be 0 or more requests per second");
+        }
+        if let Some(address) = &self.bounce_address {
+            crate::domain::verp::check_bounce_address(address)
+                .map_err(|why| anyhow::anyhow!("TIDINGS_BOUNCE_ADDRESS {why}"))?;
+        }
+        if self.soft_bounce_limit == 0 {
+            bail!("TIDINGS_SOFT_BOUNCE_LIMIT must be at least 1");
         }
         if self.confirmations_per_address_hour == 0 {
             bail!("TIDINGS_CONFIRMATIONS_PER_ADDRESS_HOUR must be at least 1");

@@ -13,6 +13,7 @@ mod m20261202_000007_create_alert_states;
 mod m20261202_000008_create_notification_rules;
 mod m20261202_000009_create_api_tokens;
 mod m20261202_000010_create_confirmation_sends;
+mod m20261202_000011_create_suppressions_and_bounces;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_create_notification_rules::Migration),
             Box::new(m20261202_000009_create_api_tokens::Migration),
             Box::new(m20261202_000010_create_confirmation_sends::Migration),
+            Box::new(m20261202_000011_create_suppressions_and_bounces::Migration),
         ]
     }
 }

@@ -66,6 +66,10 @@ const WRITES: &[(&str, &[&str], Role)] = &[
         &["POST"],
         Role::Subscriber,
     ),
+    // Suppressing an address only stops mail, as deleting a subscription
+    // does; lifting one (which may follow a bounce or a complaint) is the
+    // admin's (the default for anything not listed).
+    ("/v2/suppressions/{address}", &["PUT"], Role::Subscriber),
     // Providence rules are alert subscriptions under another name.
     ("/api/notificationRules", &["POST"], Role::Subscriber),
     (
@@ -78,6 +82,14 @@ const WRITES: &[(&str, &[&str], Role)] = &[
 /// The unsubscribe link's resource: every method is the browser's.
 pub const UNSUBSCRIBE_LINK: &str = "/v2/queues/{queue}/subscriptions/{subscription_id}/unsubscribe";
 pub const METRICS: &str = "/metrics";
+/// Server-wide views and actions: a `*` token with the admin role, for
+/// every method (the server suppression list, bounce intake and audit).
+const SERVER_ADMIN: &[&str] = &[
+    "/v2/server/suppressions",
+    "/v2/server/suppressions/{address}",
+    "/v2/bounces",
+    "/v2/bounces/{bounce_id}",
+];
 
 /// `pattern` is the matched route pattern (None: no route matched);
 /// `is_link` says the request is the emailed confirmation link.
@@ -91,6 +103,9 @@ pub fn requirement(method: &Method, pattern: Option<&str>, is_link: bool) -> Req
     }
     if pattern == METRICS {
         return Requirement::Server(Role::Reader);
+    }
+    if SERVER_ADMIN.contains(&pattern) {
+        return Requirement::Server(Role::Admin);
     }
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Requirement::Project(Role::Reader);
@@ -134,6 +149,22 @@ mod tests {
         assert_eq!(
             requirement(&get, Some(METRICS), false),
             Requirement::Server(Role::Reader)
+        );
+        assert_eq!(
+            requirement(&get, Some("/v2/server/suppressions"), false),
+            Requirement::Server(Role::Admin)
+        );
+        assert_eq!(
+            requirement(&post, Some("/v2/bounces"), false),
+            Requirement::Server(Role::Admin)
+        );
+        assert_eq!(
+            requirement(&Method::PUT, Some("/v2/suppressions/{address}"), false),
+            Requirement::Project(Role::Subscriber)
+        );
+        assert_eq!(
+            requirement(&Method::DELETE, Some("/v2/suppressions/{address}"), false),
+            Requirement::Project(Role::Admin)
         );
         // Not in the table: closed.
         assert_eq!(

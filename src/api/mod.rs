@@ -22,6 +22,7 @@ mod routes;
 pub mod share;
 pub mod state;
 pub mod subscriptions;
+pub mod suppressions;
 
 pub use access_log::access_log;
 pub use authorize::authorize;

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::context::{check_content_negotiation, queue_name, RequestContext};
 use super::{
     claims, deliveries, links, message_routes, messages, misc, notification_policy,
-    notification_rules, queues, share, subscriptions,
+    notification_rules, queues, share, subscriptions, suppressions,
 };
 use crate::error::ApiError;
 
@@ -190,6 +190,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/metrics")
             .route(web::get().to(deliveries::metrics))
             .default_service(web::to(plain_not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/suppressions")
+            .route(web::get().to(suppressions::list))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/suppressions/{address}")
+            .route(web::get().to(suppressions::get))
+            .route(web::put().to(suppressions::put))
+            .route(web::delete().to(suppressions::delete))
+            .default_service(web::to(not_allowed("DELETE, GET, PUT"))),
+    )
+    .service(
+        web::resource("/v2/server/suppressions")
+            .route(web::get().to(suppressions::server_list))
+            .default_service(web::to(plain_not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/server/suppressions/{address}")
+            .route(web::get().to(suppressions::server_get))
+            .route(web::put().to(suppressions::server_put))
+            .route(web::delete().to(suppressions::server_delete))
+            .default_service(web::to(plain_not_allowed("DELETE, GET, PUT"))),
     )
     .configure(notification_rules::configure)
     .default_service(web::to(unknown_route));

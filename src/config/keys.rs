@@ -127,6 +127,20 @@ pub const KEYS: &[Key] = &[
         example: "Alerts <alerts@example.com>",
     },
     Key {
+        name: "bounce_address",
+        kind: Kind::Text,
+        meaning: "VERP envelope sender of every email, with {token} standing for a per-delivery token, e.g. bounces+{token}@example.com; bounces to it are matched to their delivery (tidings bounce, POST /v2/bounces)",
+        default: "(unset: the From address is the envelope sender)",
+        example: "bounces+{token}@example.com",
+    },
+    Key {
+        name: "soft_bounce_limit",
+        kind: Kind::Number,
+        meaning: "temporary (4.x.x) bounces in a row that suppress an address",
+        default: "3",
+        example: "5",
+    },
+    Key {
         name: "require_confirmation",
         kind: Kind::OneOf(&["mailto", "all", "none"]),
         meaning: "which subscriber schemes start inactive: mailto, all, none",

@@ -20,7 +20,7 @@ use crate::drivers::email::{
 use crate::drivers::webhook::{self, WebhookDriver, WebhookRequest};
 use crate::drivers::{AttemptOutcome, Verdict};
 use crate::service::secret::SecretKey;
-use crate::service::{confirmation, links};
+use crate::service::{confirmation, links, suppressions, verp};
 use crate::store::entities::subscription;
 use crate::store::metadata_cache::MetadataCache;
 use crate::templates::Templates;
@@ -38,6 +38,14 @@ pub struct Channels {
 }
 
 type Policies = (Option<Value>, Option<Value>);
+
+/// How one email leaves: without the suppressed recipients, from the
+/// delivery's VERP address when bounces are wired.
+#[derive(Debug, Default)]
+struct Envelope {
+    held_back: Vec<String>,
+    sender: Option<String>,
+}
 
 /// A permanent failure found before anything was sent (a subscriber or
 /// template that cannot produce a valid request).
@@ -69,6 +77,14 @@ impl Deliver for Channels {
             (_, true) => "amqp",
             _ => "webhook",
         };
+        let mut envelope = Envelope::default();
+        if is_email {
+            match self.suppression(sub, &options, now).await? {
+                Ok(held_back) => envelope.held_back = held_back,
+                Err(reason) => return Ok(Handled::Skipped(reason)),
+            }
+            envelope.sender = self.envelope_sender(job, now).await?;
+        }
         let (outcome, policies) = match job.kind {
             DeliveryKind::Notification => {
                 if sub.status != "active" {
@@ -79,7 +95,7 @@ impl Deliver for Channels {
                 }
                 let policies = self.retry_policies(sub, &options).await?;
                 let outcome = if is_email {
-                    self.notification_email(job, sub, &options).await
+                    self.notification_email(job, sub, &options, &envelope).await
                 } else if is_amqp {
                     self.publish_amqp(job, sub, &options, &job.payload).await
                 } else {
@@ -100,7 +116,7 @@ impl Deliver for Channels {
                 }
                 let policies = self.retry_policies(sub, &options).await?;
                 let outcome = if is_email {
-                    self.alert_email(job, sub, &options).await
+                    self.alert_email(job, sub, &options, &envelope).await
                 } else if is_amqp {
                     self.publish_amqp(job, sub, &options, &job.payload).await
                 } else {
@@ -111,7 +127,8 @@ impl Deliver for Channels {
             }
             DeliveryKind::Confirmation | DeliveryKind::Unsubscribed => {
                 let outcome = if is_email {
-                    self.lifecycle_email(job, sub, &options, now).await?
+                    self.lifecycle_email(job, sub, &options, &envelope, now)
+                        .await?
                 } else {
                     // Zaqar appends queue_name to the confirmation dict.
                     let mut dict = job.payload.clone();
@@ -136,6 +153,60 @@ impl Deliver for Channels {
 }
 
 impl Channels {
+    /// The recipients to hold back (suppressed), or, when every one is,
+    /// why the delivery is skipped. A subscriber that cannot be composed
+    /// is left to fail as it would.
+    async fn suppression(
+        &self,
+        sub: &subscription::Model,
+        options: &Map<String, Value>,
+        now: i64,
+    ) -> anyhow::Result<Result<Vec<String>, String>> {
+        let Ok(recipients) = email::recipients(&sub.subscriber, &Value::Object(options.clone()))
+        else {
+            return Ok(Ok(Vec::new()));
+        };
+        let suppressed =
+            suppressions::suppressed_among(&self.db, &sub.project, &recipients, now).await?;
+        if suppressed.is_empty() || suppressed.len() < recipients.len() {
+            return Ok(Ok(suppressed.into_iter().map(|s| s.address).collect()));
+        }
+        let why: Vec<String> = suppressed
+            .iter()
+            .map(|s| {
+                let list = if s.server_wide {
+                    "server-wide"
+                } else {
+                    "project"
+                };
+                format!(
+                    "{} ({}, {list} list)",
+                    email::mask_address(&s.address),
+                    s.reason
+                )
+            })
+            .collect();
+        Ok(Err(format!("suppressed: {}", why.join(", "))))
+    }
+
+    /// The delivery's VERP envelope sender, when `TIDINGS_BOUNCE_ADDRESS`
+    /// is set.
+    async fn envelope_sender(&self, job: &Job, now: i64) -> anyhow::Result<Option<String>> {
+        let Some(template) = &self.settings.bounce_address else {
+            return Ok(None);
+        };
+        let sender = verp::envelope_sender(
+            &self.db,
+            &self.secret,
+            template,
+            job.delivery.id,
+            &job.delivery.project,
+            now,
+        )
+        .await?;
+        Ok(Some(sender))
+    }
+
     async fn retry_policies(
         &self,
         sub: &subscription::Model,
@@ -191,6 +262,7 @@ impl Channels {
         job: &Job,
         sub: &subscription::Model,
         options: &Map<String, Value>,
+        envelope: &Envelope,
     ) -> AttemptOutcome {
         let unsubscribe = self.unsubscribe_url(sub);
         let options = Value::Object(options.clone());
@@ -205,7 +277,7 @@ impl Channels {
         };
         let composed =
             email::build_notification(&self.templates, &self.settings.mail_from, &request);
-        self.send_email(composed).await
+        self.send_email(composed, envelope).await
     }
 
     async fn alert_email(
@@ -213,6 +285,7 @@ impl Channels {
         job: &Job,
         sub: &subscription::Model,
         options: &Map<String, Value>,
+        envelope: &Envelope,
     ) -> AttemptOutcome {
         let unsubscribe = self.unsubscribe_url(sub);
         let options = Value::Object(options.clone());
@@ -226,7 +299,7 @@ impl Channels {
             unsubscribe_url: Some(&unsubscribe),
         };
         let composed = email::build_alert(&self.templates, &self.settings.mail_from, &request);
-        self.send_email(composed).await
+        self.send_email(composed, envelope).await
     }
 
     /// The confirmation email, or the unsubscribed notice with a fresh
@@ -236,6 +309,7 @@ impl Channels {
         job: &Job,
         sub: &subscription::Model,
         options: &Map<String, Value>,
+        envelope: &Envelope,
         now: i64,
     ) -> anyhow::Result<AttemptOutcome> {
         let options = Value::Object(options.clone());
@@ -266,13 +340,23 @@ impl Channels {
             email::build_unsubscribed
         };
         let composed = build(&self.templates, &self.settings.mail_from, &request);
-        Ok(self.send_email(composed).await)
+        Ok(self.send_email(composed, envelope).await)
     }
 
-    async fn send_email(&self, composed: anyhow::Result<OutgoingEmail>) -> AttemptOutcome {
+    async fn send_email(
+        &self,
+        composed: anyhow::Result<OutgoingEmail>,
+        envelope: &Envelope,
+    ) -> AttemptOutcome {
         let started = Instant::now();
         match composed {
-            Ok(message) => self.mailer.send(&message).await,
+            Ok(mut message) => {
+                for list in [&mut message.to, &mut message.cc, &mut message.bcc] {
+                    list.retain(|a| !envelope.held_back.contains(a));
+                }
+                message.envelope_from = envelope.sender.clone();
+                self.mailer.send(&message).await
+            }
             Err(err) => {
                 let mut outcome = refused(format!(
                     "cannot compose the email: {}",

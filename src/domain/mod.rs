@@ -2,6 +2,7 @@
 //! so an invalid queue name or project cannot reach the store.
 pub mod abuse_limit;
 pub mod amqp_target;
+pub mod bounce_report;
 mod client_id;
 pub mod email_address;
 pub mod host_name;
@@ -17,6 +18,8 @@ pub mod signed_url;
 pub mod subscriber;
 pub mod subscription;
 pub mod subscription_options;
+pub mod suppression;
+pub mod verp;
 
 pub use client_id::ClientId;
 pub use project::ProjectId;

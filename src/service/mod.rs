@@ -11,5 +11,7 @@ pub mod notification_rules;
 pub mod routes;
 pub mod secret;
 pub mod subscriptions;
+pub mod suppressions;
 pub mod tokens;
+pub mod verp;
 pub mod webhook_reach;

@@ -4,6 +4,7 @@
 pub mod alert_states;
 pub mod api_tokens;
 pub mod batch;
+pub mod bounces;
 pub mod checkpointer;
 pub mod claims;
 pub mod confirmation_sends;
@@ -23,5 +24,6 @@ pub mod queues;
 pub mod read_cache;
 pub mod secrets;
 pub mod subscriptions;
+pub mod suppressions;
 pub mod sweeper;
 pub mod tokens;

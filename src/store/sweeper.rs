@@ -45,6 +45,9 @@ pub async fn sweep_finished_deliveries(
         let n = super::deliveries::sweep_finished(db, cutoff, SWEEP_BATCH).await?;
         removed += n;
         if n == 0 {
+            // A bounce may come days after the send; its token lasts as
+            // long as the delivery's log does.
+            super::bounces::forget_tokens_before(db, cutoff).await?;
             return Ok(removed);
         }
         tokio::task::yield_now().await;

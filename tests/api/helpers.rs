@@ -277,6 +277,9 @@ pub const TABLES: &[&str] = &[
     "server_secrets",
     "api_tokens",
     "confirmation_sends",
+    "suppressions",
+    "bounces",
+    "bounce_streaks",
 ];
 
 /// Runs one async test body on SQLite and, when configured, on PostgreSQL:

@@ -35,3 +35,4 @@ mod sink;
 mod smtp_sink;
 mod subscriber_changes;
 mod subscriptions;
+mod suppressions;

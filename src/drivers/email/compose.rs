@@ -121,6 +121,13 @@ pub fn build_unsubscribed(
     ))
 }
 
+/// Every address a mailto subscription's emails go to (To, Cc and Bcc,
+/// without `options.blocked_recipients`).
+pub fn recipients(subscriber: &str, options: &Value) -> anyhow::Result<Vec<String>> {
+    let r = Recipients::of(subscriber, options)?;
+    Ok(r.to.into_iter().chain(r.cc).chain(r.bcc).collect())
+}
+
 struct Recipients {
     to: Vec<String>,
     cc: Vec<String>,
@@ -175,6 +182,7 @@ impl Recipients {
             headers,
             message_id: None,
             dev_log_link,
+            envelope_from: None,
         }
     }
 }

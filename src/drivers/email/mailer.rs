@@ -134,13 +134,17 @@ impl Mailer {
                 ),
                 Err(e) => classify_smtp_error(&e),
             },
-            Transport::Sendmail(binary) => match run_sendmail(binary, &message.formatted()).await {
-                SendmailResult::Accepted => {
-                    (Verdict::Delivered, None, "accepted by sendmail".into())
+            Transport::Sendmail(binary) => {
+                match run_sendmail(binary, &message.formatted(), email.envelope_from.as_deref())
+                    .await
+                {
+                    SendmailResult::Accepted => {
+                        (Verdict::Delivered, None, "accepted by sendmail".into())
+                    }
+                    SendmailResult::Failed { code, detail } => (transient(), code, detail),
+                    SendmailResult::NotRun(detail) => (transient(), None, detail),
                 }
-                SendmailResult::Failed { code, detail } => (transient(), code, detail),
-                SendmailResult::NotRun(detail) => (transient(), None, detail),
-            },
+            }
             Transport::File { dir, transport } => {
                 if let Err(e) = tokio::fs::create_dir_all(dir).await {
                     return (

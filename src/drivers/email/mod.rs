@@ -11,8 +11,8 @@ mod sendmail;
 
 pub use address::{mask_address, mask_addresses_in};
 pub use compose::{
-    build_alert, build_confirmation, build_notification, build_unsubscribed, AlertRequest,
-    ConfirmationRequest, NotificationRequest,
+    build_alert, build_confirmation, build_notification, build_unsubscribed, recipients,
+    AlertRequest, ConfirmationRequest, NotificationRequest,
 };
 pub use mail_url::{MailUrl, SmtpSecurity, DEFAULT_SENDMAIL};
 pub use mailer::Mailer;

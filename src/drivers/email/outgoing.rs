@@ -27,6 +27,9 @@ pub struct OutgoingEmail {
     /// server can click it (the confirmation link). Other transports never
     /// log it: with real mail the link is a credential.
     pub dev_log_link: Option<String>,
+    /// The envelope sender (SMTP `MAIL FROM`, the Return-Path receivers
+    /// see): the per-delivery VERP address. None: the From address.
+    pub envelope_from: Option<String>,
 }
 
 /// Why an `OutgoingEmail` cannot become a message. Retrying cannot fix any
@@ -77,6 +80,9 @@ impl OutgoingEmail {
         if keep_bcc {
             builder = builder.keep_bcc();
         }
+        if let Some(sender) = &self.envelope_from {
+            builder = builder.envelope(self.envelope(sender)?);
+        }
         let has_auto_submitted = self
             .headers
             .iter()
@@ -99,11 +105,27 @@ impl OutgoingEmail {
         built.map_err(|e| ComposeError::Build(e.to_string()))
     }
 
+    /// The recipients of the headers, sent from `sender`.
+    fn envelope(&self, sender: &str) -> Result<lettre::address::Envelope, ComposeError> {
+        let address =
+            |field: &'static str, raw: &str| parse_mailbox(field, raw).map(|mailbox| mailbox.email);
+        let from = address("envelope sender", sender)?;
+        let mut to = Vec::new();
+        for (field, list) in [("to", &self.to), ("cc", &self.cc), ("bcc", &self.bcc)] {
+            for raw in list {
+                to.push(address(field, raw)?);
+            }
+        }
+        lettre::address::Envelope::new(Some(from), to)
+            .map_err(|e| ComposeError::Build(e.to_string()))
+    }
+
     fn refuse_line_breaks(&self) -> Result<(), ComposeError> {
         let single_values = [
             ("From", Some(&self.from)),
             ("Subject", Some(&self.subject)),
             ("Message-ID", self.message_id.as_ref()),
+            ("envelope sender", self.envelope_from.as_ref()),
         ];
         for (name, value) in single_values {
             if value.is_some_and(|v| has_line_break(v)) {

@@ -24,9 +24,18 @@ pub(crate) enum SendmailResult {
     NotRun(String),
 }
 
-pub(crate) async fn run_sendmail(binary: &Path, message: &[u8]) -> SendmailResult {
-    let mut child = match Command::new(binary)
-        .args(["-t", "-oi"])
+/// `envelope_from` becomes `-f` (the envelope sender, for VERP).
+pub(crate) async fn run_sendmail(
+    binary: &Path,
+    message: &[u8],
+    envelope_from: Option<&str>,
+) -> SendmailResult {
+    let mut command = Command::new(binary);
+    command.args(["-t", "-oi"]);
+    if let Some(sender) = envelope_from {
+        command.arg("-f").arg(sender);
+    }
+    let mut child = match command
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -1,5 +1,8 @@
 pub mod alert_state;
 pub mod api_token;
+pub mod bounce;
+pub mod bounce_streak;
+pub mod bounce_token;
 pub mod claim;
 pub mod confirm_token;
 pub mod confirmation_send;
@@ -11,3 +14,4 @@ pub mod notification_rule;
 pub mod queue;
 pub mod server_secret;
 pub mod subscription;
+pub mod suppression;
