@@ -33,6 +33,12 @@ enum Command {
     /// Works on the database directly, with the server's configuration.
     #[command(after_help = env_help())]
     Token(cli::token::TokenArgs),
+    /// Bounce intake for an MTA pipe transport: reads one DSN or ARF
+    /// report on stdin and records it (suppressing the address when it
+    /// says so). Works on the database directly, with the server's
+    /// configuration.
+    #[command(after_help = env_help())]
+    Bounce(cli::bounce::BounceArgs),
     /// The client commands: an HTTP client of a running server.
     #[command(flatten)]
     Client(Box<cli::Command>),
@@ -76,6 +82,9 @@ fn main() -> ExitCode {
         // No log lines here: stdout carries the token and nothing else.
         return cli::token::run(args, settings);
     }
+    if let Command::Bounce(args) = cli.command {
+        return cli::bounce::run(args, settings);
+    }
     tidings::telemetry::init(settings.log_format, &settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,7 +100,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve => serve(settings).await,
             Command::Migrate => migrate(settings).await,
-            Command::Client(_) | Command::Token(_) => Ok(()),
+            Command::Client(_) | Command::Token(_) | Command::Bounce(_) => Ok(()),
         }
     });
     match result {

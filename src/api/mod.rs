@@ -4,6 +4,7 @@ mod access_log;
 pub mod access_policy;
 pub mod authorize;
 pub mod body;
+pub mod bounces;
 pub mod claims;
 pub mod context;
 pub mod deliveries;

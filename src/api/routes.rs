@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::context::{check_content_negotiation, queue_name, RequestContext};
 use super::{
-    claims, deliveries, links, message_routes, messages, misc, notification_policy,
+    bounces, claims, deliveries, links, message_routes, messages, misc, notification_policy,
     notification_rules, queues, share, subscriptions, suppressions,
 };
 use crate::error::ApiError;
@@ -214,6 +214,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(suppressions::server_put))
             .route(web::delete().to(suppressions::server_delete))
             .default_service(web::to(plain_not_allowed("DELETE, GET, PUT"))),
+    )
+    .service(
+        web::resource("/v2/bounces")
+            .route(web::get().to(bounces::list))
+            .route(web::post().to(bounces::post))
+            .default_service(web::to(plain_not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource("/v2/bounces/{bounce_id}")
+            .route(web::get().to(bounces::get))
+            .default_service(web::to(plain_not_allowed("GET"))),
     )
     .configure(notification_rules::configure)
     .default_service(web::to(unknown_route));

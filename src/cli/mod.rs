@@ -1,6 +1,7 @@
 //! The `tidings` command-line client: `openstack messaging`-shaped verbs
 //! and Pulp-shaped event listeners, all over the HTTP API (never the
 //! store). One file per verb group; `client` speaks HTTP, `output` prints.
+pub mod bounce;
 mod client;
 mod completions;
 mod delivery;

@@ -2,6 +2,7 @@
 //! outbox rows commit together or not at all.
 pub mod abuse_limits;
 pub mod api_tokens;
+pub mod bounces;
 pub mod confirmation;
 pub mod confirmation_cap;
 pub mod link_actions;

@@ -173,3 +173,33 @@ fn finish(
         .col_expr(delivery::Column::LastError, Expr::value(last_error))
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
 }
+
+/// A bounce or complaint came in for a delivery the relay had accepted:
+/// it fails, with an attempt-log entry saying why.
+pub async fn mark_bounced(
+    db: &impl ConnectionTrait,
+    delivery_id: i64,
+    detail: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    delivery_attempt::Entity::insert(delivery_attempt::ActiveModel {
+        delivery_id: Set(delivery_id),
+        at: Set(now),
+        outcome: Set("permanent_failure".to_string()),
+        code: Set(None),
+        detail: Set(detail.to_string()),
+        duration_ms: Set(0),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await?;
+    Delivery::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(STATUS_FAILED))
+        .col_expr(delivery::Column::LastError, Expr::value(detail))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(delivery_id))
+        .filter(delivery::Column::Status.ne(STATUS_SKIPPED))
+        .exec(db)
+        .await?;
+    Ok(())
+}

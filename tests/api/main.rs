@@ -14,6 +14,7 @@ mod amqp_uris;
 mod auth;
 mod bad_input;
 mod bad_subscribers;
+mod bounces;
 mod claims;
 mod confirmation;
 mod credentials;

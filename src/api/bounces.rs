@@ -1,0 +1,111 @@
+//! Bounce intake and its audit trail (a `*` admin in token mode):
+//! `POST /v2/bounces` takes one raw message (a DSN or an ARF report),
+//! `GET /v2/bounces` lists what came in, `GET /v2/bounces/{id}` shows one
+//! with the raw report.
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::body;
+use super::context::check_content_negotiation;
+use super::params::Params;
+use super::state::AppState;
+use crate::domain::bounce_report;
+use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::error::{ApiError, ApiResult};
+use crate::service::bounces;
+use crate::store::entities::bounce;
+
+/// A DSN returns the original message; a few MiB is plenty.
+const MAX_REPORT: usize = 4 * 1024 * 1024;
+
+fn bounce_json(row: &bounce::Model, with_raw: bool) -> Value {
+    let mut out = json!({
+        "id": row.id,
+        "href": format!("/v2/bounces/{}", row.id),
+        "received": crate::clock::iso8601(row.received_at),
+        "kind": row.kind,
+        "classification": row.classification,
+        "project": row.project,
+        "delivery_id": row.delivery_id.map(|id| id.to_string()),
+        "details": serde_json::from_str::<Value>(&row.details).unwrap_or(Value::Null),
+    });
+    if with_raw {
+        out["raw"] = json!(row.raw);
+    }
+    out
+}
+
+pub async fn post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    check_content_negotiation(&req)?;
+    let raw = body::read(&req, payload, MAX_REPORT, || {
+        ApiError::bad_body(format!(
+            "A bounce may be at most {} MiB.",
+            MAX_REPORT / 1024 / 1024
+        ))
+    })
+    .await?;
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_body(
+            "Request body can not be empty: send the bounce message as it arrived (message/rfc822).",
+        ));
+    }
+    if let Err(why) = bounce_report::parse(&raw) {
+        return Err(ApiError::invalid(format!("{why}.")));
+    }
+    let params = Params::parse(req.query_string());
+    let processed = bounces::intake(
+        &state.db,
+        &bounces::Settings {
+            bounce_address: state.settings.bounce_address.as_deref(),
+            soft_bounce_limit: state.settings.soft_bounce_limit,
+        },
+        &raw,
+        params.str("recipient"),
+        state.now(),
+    )
+    .await?;
+    tracing::info!("{}", bounces::summary(&processed.row));
+    Ok(HttpResponse::Created().json(bounce_json(&processed.row, false)))
+}
+
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    check_content_negotiation(&req)?;
+    let params = Params::parse(req.query_string());
+    let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let project = params.str("project");
+    let rows = bounces::list(&state.db, project, params.str("marker"), limit as u64).await?;
+    let links = match rows.last() {
+        Some(last) if rows.len() as i64 == limit => {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query
+                .append_pair("marker", &last.id)
+                .append_pair("limit", &limit.to_string());
+            if let Some(project) = project {
+                query.append_pair("project", project);
+            }
+            json!([{"rel": "next", "href": format!("/v2/bounces?{}", query.finish())}])
+        }
+        _ => json!([]),
+    };
+    let items: Vec<Value> = rows.iter().map(|r| bounce_json(r, false)).collect();
+    Ok(HttpResponse::Ok().json(json!({"bounces": items, "links": links})))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    check_content_negotiation(&req)?;
+    match bounces::get(&state.db, &path).await? {
+        Some(row) => Ok(HttpResponse::Ok().json(bounce_json(&row, true))),
+        None => Err(ApiError::not_found(format!(
+            "Bounce {} does not exist",
+            path.as_str()
+        ))),
+    }
+}
