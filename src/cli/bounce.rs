@@ -65,6 +65,12 @@ async fn intake(
     raw: &[u8],
     recipient: Option<&str>,
 ) -> anyhow::Result<String> {
+    if settings.bounce_address.is_none() {
+        // Recorded all the same, for audit; but nothing can match.
+        eprintln!(
+            "tidings bounce: TIDINGS_BOUNCE_ADDRESS is not set, so no delivery can be matched: set it as the server has it"
+        );
+    }
     let db = tidings::store::db::connect(&settings.database_url).await?;
     tidings::store::db::migrate(&db).await?;
     let processed = bounces::intake(

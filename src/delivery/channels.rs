@@ -77,14 +77,6 @@ impl Deliver for Channels {
             (_, true) => "amqp",
             _ => "webhook",
         };
-        let mut envelope = Envelope::default();
-        if is_email {
-            match self.suppression(sub, &options, now).await? {
-                Ok(held_back) => envelope.held_back = held_back,
-                Err(reason) => return Ok(Handled::Skipped(reason)),
-            }
-            envelope.sender = self.envelope_sender(job, now).await?;
-        }
         let (outcome, policies) = match job.kind {
             DeliveryKind::Notification => {
                 if sub.status != "active" {
@@ -93,6 +85,10 @@ impl Deliver for Channels {
                         sub.status
                     )));
                 }
+                let envelope = match self.envelope(is_email, job, sub, &options, now).await? {
+                    Ok(envelope) => envelope,
+                    Err(reason) => return Ok(Handled::Skipped(reason)),
+                };
                 let policies = self.retry_policies(sub, &options).await?;
                 let outcome = if is_email {
                     self.notification_email(job, sub, &options, &envelope).await
@@ -114,6 +110,10 @@ impl Deliver for Channels {
                 if let Admission::Skip(reason) = alert_due::admit(&self.db, job, sub, now).await? {
                     return Ok(Handled::Skipped(reason));
                 }
+                let envelope = match self.envelope(is_email, job, sub, &options, now).await? {
+                    Ok(envelope) => envelope,
+                    Err(reason) => return Ok(Handled::Skipped(reason)),
+                };
                 let policies = self.retry_policies(sub, &options).await?;
                 let outcome = if is_email {
                     self.alert_email(job, sub, &options, &envelope).await
@@ -126,6 +126,10 @@ impl Deliver for Channels {
                 (outcome, policies)
             }
             DeliveryKind::Confirmation | DeliveryKind::Unsubscribed => {
+                let envelope = match self.envelope(is_email, job, sub, &options, now).await? {
+                    Ok(envelope) => envelope,
+                    Err(reason) => return Ok(Handled::Skipped(reason)),
+                };
                 let outcome = if is_email {
                     self.lifecycle_email(job, sub, &options, &envelope, now)
                         .await?
@@ -153,6 +157,30 @@ impl Deliver for Channels {
 }
 
 impl Channels {
+    /// How an email delivery leaves, or why it is skipped (every recipient
+    /// suppressed). Asked only once nothing else skips the delivery, so
+    /// no VERP token is remembered for an email never sent.
+    async fn envelope(
+        &self,
+        is_email: bool,
+        job: &Job,
+        sub: &subscription::Model,
+        options: &Map<String, Value>,
+        now: i64,
+    ) -> anyhow::Result<Result<Envelope, String>> {
+        if !is_email {
+            return Ok(Ok(Envelope::default()));
+        }
+        let held_back = match self.suppression(sub, options, now).await? {
+            Ok(held_back) => held_back,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        Ok(Ok(Envelope {
+            held_back,
+            sender: self.envelope_sender(job, now).await?,
+        }))
+    }
+
     /// The recipients to hold back (suppressed), or, when every one is,
     /// why the delivery is skipped. A subscriber that cannot be composed
     /// is left to fail as it would.

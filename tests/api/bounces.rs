@@ -484,3 +484,40 @@ async fn live_exim4(backend: Backend) {
     assert_suppressed_after(&app, &sub, "nobody-here@mail.test", "hard_bounce", &bounce).await;
 }
 crate::backend_test!(live_exim4);
+
+async fn tokens_stored(app: &TestApp) -> i64 {
+    let counts = app.row_counts().await;
+    counts
+        .iter()
+        .find(|(t, _)| t == "bounce_tokens")
+        .map(|(_, n)| *n)
+        .unwrap()
+}
+
+/// A token is remembered for each email sent, and only for those.
+async fn skipped_emails_leave_no_token(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = app_with(backend, &sink, &[]).await else {
+        return;
+    };
+    app.create_queue("q").await;
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/v2/queues/q/subscriptions",
+            &json!({"subscriber": "mailto:later@mail.test", "ttl": 3600}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 201);
+    app.drain().await;
+    let confirmation = sink.wait_for(1, Duration::from_secs(10)).await;
+    token_of(&confirmation[0]);
+    assert_eq!(tokens_stored(&app).await, 1);
+    // Pending: the notification is skipped, nothing is sent or stored.
+    app.post_messages("q", json!([{"body": "hello", "ttl": 300}]))
+        .await;
+    app.drain().await;
+    assert_eq!(sink.messages().len(), 1);
+    assert_eq!(tokens_stored(&app).await, 1);
+}
+crate::backend_test!(skipped_emails_leave_no_token);

@@ -280,6 +280,7 @@ pub const TABLES: &[&str] = &[
     "suppressions",
     "bounces",
     "bounce_streaks",
+    "bounce_tokens",
 ];
 
 /// Runs one async test body on SQLite and, when configured, on PostgreSQL:
