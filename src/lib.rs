@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod domain;
 pub mod drivers;
 pub mod error;
+pub mod metrics;
 pub mod routing;
 pub mod service;
 pub mod startup;

@@ -75,7 +75,7 @@ impl Application {
         )?);
         let wake = Arc::new(tokio::sync::Notify::new());
         let fanouts_ready = Arc::new(tokio::sync::Notify::new());
-        let metrics = Arc::new(crate::delivery::metrics::Metrics::default());
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let fanout_targets = Arc::new(FanoutTargets::for_backend(db.get_database_backend()));
         let posts = MessagePosts::start(
             db.clone(),

@@ -123,7 +123,7 @@ pub async fn show_confirm(state: &AppState, queue: &str, req: &HttpRequest) -> H
     ) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::inspect_confirm(state, queue, &subscriber, &token).await {
+    match link_actions::inspect_confirm(&state.deps(), queue, &subscriber, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(ConfirmView::Ready(sub))) => pages::render(
@@ -159,7 +159,7 @@ pub async fn do_confirm(
     ) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::confirm(state, queue, &subscriber, &token).await {
+    match link_actions::confirm(&state.deps(), queue, &subscriber, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(view)) => confirm_page(view, queue, true),
@@ -195,7 +195,7 @@ pub async fn show_unsubscribe(
     let Some(token) = value(req.query_string(), "token") else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::inspect_unsubscribe(&state, &queue, &id, &token).await {
+    match link_actions::inspect_unsubscribe(&state.deps(), &queue, &id, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(view)) if view.already => unsubscribed_page(view, &queue),
@@ -228,7 +228,7 @@ pub async fn do_unsubscribe(
     let Some(token) = value(req.query_string(), "token").or_else(|| value(&form, "token")) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::unsubscribe(&state, &queue, &id, &token).await {
+    match link_actions::unsubscribe(&state.deps(), &queue, &id, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(view)) => unsubscribed_page(view, &queue),

@@ -111,7 +111,7 @@ async fn create(
 ) -> ApiResult<HttpResponse> {
     let project = project(&req)?;
     let spec = spec(&req, payload).await?;
-    let rule = service::create(&state, &project, spec)
+    let rule = service::create(&state.deps(), &project, spec)
         .await
         .map_err(service_error)?;
     let location = format!("{COLLECTION}/{}", rule["id"].as_str().unwrap_or_default());
@@ -123,7 +123,7 @@ async fn create(
 #[tracing::instrument(skip_all)]
 async fn list(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let project = project(&req)?;
-    let rules = service::list(&state, &project)
+    let rules = service::list(&state.deps(), &project)
         .await
         .map_err(service_error)?;
     Ok(HttpResponse::Ok().json(rules))
@@ -137,7 +137,7 @@ async fn get(
 ) -> ApiResult<HttpResponse> {
     let project = project(&req)?;
     let id = rule_id(&path)?;
-    let rule = service::get(&state, &project, &id)
+    let rule = service::get(&state.deps(), &project, &id)
         .await
         .map_err(service_error)?;
     Ok(HttpResponse::Ok().json(rule))
@@ -153,7 +153,7 @@ async fn update(
     let project = project(&req)?;
     let id = rule_id(&path)?;
     let spec = spec(&req, payload).await?;
-    service::update(&state, &project, &id, spec)
+    service::update(&state.deps(), &project, &id, spec)
         .await
         .map_err(service_error)?;
     Ok(HttpResponse::NoContent().finish())
@@ -167,7 +167,7 @@ async fn delete(
 ) -> ApiResult<HttpResponse> {
     let project = project(&req)?;
     let id = rule_id(&path)?;
-    service::delete(&state, &project, &id)
+    service::delete(&state.deps(), &project, &id)
         .await
         .map_err(service_error)?;
     Ok(HttpResponse::Accepted().finish())

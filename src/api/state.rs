@@ -5,11 +5,12 @@ use tokio::sync::Notify;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::delivery::metrics::Metrics;
+use crate::domain::secret_key::SecretKey;
+use crate::metrics::Metrics;
 use crate::routing::Router;
 use crate::service::abuse_limits::AbuseLimits;
 use crate::service::message_posts::MessagePosts;
-use crate::service::secret::SecretKey;
+use crate::service::Deps;
 use crate::store::fanout_targets::FanoutTargets;
 use crate::store::metadata_cache::MetadataCache;
 
@@ -42,5 +43,20 @@ pub struct AppState {
 impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// The handles the subscription use cases take.
+    pub fn deps(&self) -> Deps<'_> {
+        Deps {
+            db: &self.db,
+            clock: &self.clock,
+            settings: &self.settings,
+            secret: &self.secret,
+            metrics: &self.metrics,
+            metadata: &self.metadata,
+            fanout_targets: &self.fanout_targets,
+            router: &self.router,
+            wake: &self.wake,
+        }
     }
 }

@@ -132,7 +132,7 @@ async fn create(
         Some(v) => body::expect_object(v)?,
     };
     let new = NewSubscription::from_json(&doc).map_err(ApiError::invalid)?;
-    let created = service::create(state, &ctx.project, &queue, new)
+    let created = service::create(&state.deps(), &ctx.project, &queue, new)
         .await
         .map_err(|e| service_error(e, ""))?;
     Ok(HttpResponse::Created()
@@ -218,7 +218,7 @@ pub async fn patch(
             format!("Subscription {id} could not be updated."),
         ));
     }
-    service::update(&state, &ctx.project, &queue, &id, patch)
+    service::update(&state.deps(), &ctx.project, &queue, &id, patch)
         .await
         .map_err(|e| match e {
             // The storage layer's wording, which has a space the create
@@ -241,7 +241,7 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let (raw_queue, id) = path.into_inner();
     let queue = queue_name(&raw_queue)?;
-    service::delete(&state, &ctx.project, &queue, &id).await?;
+    service::delete(&state.deps(), &ctx.project, &queue, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -261,7 +261,7 @@ pub async fn confirm(
     let confirmed = body::parse_json(&raw)?
         .and_then(|v| v.get("confirmed").and_then(Value::as_bool))
         .ok_or_else(|| ApiError::invalid("The 'confirmed' should be boolean."))?;
-    service::set_confirmed(&state, &ctx.project, &queue, &id, confirmed)
+    service::set_confirmed(&state.deps(), &ctx.project, &queue, &id, confirmed)
         .await
         .map_err(|e| service_error(e, &id))?;
     Ok(HttpResponse::NoContent()

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{json, Value};
 
-use super::outbox::{DeliveryKind, NewDelivery};
 use crate::alerts::{
     judge, AlertKind, AlertRule, AlertState, Effect, ElementState, Pending, Report,
 };
+use crate::domain::delivery::{DeliveryKind, NewDelivery};
 use crate::store::alert_states;
 use crate::store::entities::{alert_state, fanout, subscription};
 

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::channels::Channels;
 use super::job::Job;
-use super::outbox::DeliveryKind;
 use crate::domain::amqp_target::MAX_SHORT_STRING;
+use crate::domain::delivery::DeliveryKind;
 use crate::domain::Subscriber;
 use crate::drivers::amqp::AmqpMessage;
 use crate::drivers::webhook;

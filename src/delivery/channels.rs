@@ -10,19 +10,20 @@ use serde_json::{Map, Value};
 use super::alert_due::{self, Admission};
 use super::amqp_publish::is_amqp;
 use super::job::{Deliver, Handled, Job};
-use super::outbox::DeliveryKind;
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::domain::delivery::DeliveryKind;
+use crate::domain::links;
+use crate::domain::secret_key::SecretKey;
 use crate::drivers::amqp::AmqpDriver;
 use crate::drivers::email::{
     self, AlertRequest, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
 };
 use crate::drivers::webhook::{self, WebhookDriver, WebhookRequest};
 use crate::drivers::{AttemptOutcome, Verdict};
-use crate::service::secret::SecretKey;
-use crate::service::{confirmation, links, suppressions, verp};
 use crate::store::entities::subscription;
 use crate::store::metadata_cache::MetadataCache;
+use crate::store::{suppressions, verp};
 use crate::templates::Templates;
 
 pub struct Channels {
@@ -350,8 +351,12 @@ impl Channels {
                 job.payload.get("expires_at").and_then(Value::as_i64),
             )
         } else {
-            let (link, expires_at) =
-                confirmation::issue_confirm_link(&self.db, &self.settings, sub, now).await?;
+            let (link, expires_at) = {
+                let ttl_ms = self.settings.confirm_token_ttl_secs as i64 * 1000;
+                let public_url = self.settings.public_url();
+                crate::store::tokens::issue_confirm_link(&self.db, &public_url, ttl_ms, sub, now)
+                    .await?
+            };
             (link, Some(expires_at))
         };
         let request = ConfirmationRequest {

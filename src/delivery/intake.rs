@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::endpoint_slots::Admitted;
 use super::job::{kind_of, Deliver, Job};
-use super::outbox::DeliveryKind;
 use super::worker::Dispatcher;
+use crate::domain::delivery::DeliveryKind;
 use crate::store::entities::delivery;
 use crate::store::{delivery_leases, fanouts};
 

@@ -5,8 +5,8 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use super::outbox::DeliveryKind;
 use super::retry;
+use crate::domain::delivery::DeliveryKind;
 use crate::drivers::{AttemptOutcome, Verdict};
 use crate::store::delivery_outcomes::{AttemptRecord, Next, Outcome};
 use crate::store::entities::{delivery, subscription};

@@ -9,7 +9,5 @@ pub mod channels;
 pub mod endpoint_slots;
 mod intake;
 pub mod job;
-pub mod metrics;
-pub mod outbox;
 pub mod retry;
 pub mod worker;

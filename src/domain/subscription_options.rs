@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use super::email_address::EmailAddress;
 use super::retry_policy;
+use super::signing_secret::parse_secret;
 use super::subscriber::has_header_breaker;
-use crate::drivers::webhook::parse_secret;
 
 pub const NOT_A_DICT: &str = "Options must be a dict.";
 

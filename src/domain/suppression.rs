@@ -83,6 +83,16 @@ pub fn parse_address(raw: &str) -> Result<String, String> {
     EmailAddress::parse(raw.trim()).map(|a| suppression_key(a.as_str()))
 }
 
+/// An address that must not be mailed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    /// The address as the caller gave it.
+    pub address: String,
+    pub reason: SuppressionReason,
+    /// True when the server-wide list holds it.
+    pub server_wide: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

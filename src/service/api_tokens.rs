@@ -9,8 +9,8 @@
 use rand::distributions::{Alphanumeric, DistString};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use crate::domain::tokens;
 use crate::domain::{Role, TokenScope};
-use crate::service::tokens;
 use crate::store::api_tokens;
 use crate::store::entities::api_token;
 

@@ -16,13 +16,12 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Transacti
 use serde_json::{json, Value};
 
 use super::suppressions::{self, Entry};
-use super::verp;
 use crate::domain::bounce_report::{self, BounceReport, Classification, RecipientReport};
 use crate::domain::email_address::mask;
 use crate::domain::subscriber::Subscriber;
 use crate::domain::suppression::{suppression_key, SuppressionReason, SuppressionScope};
 use crate::store::entities::{bounce, delivery, subscription};
-use crate::store::{bounces, delivery_outcomes};
+use crate::store::{bounces, delivery_outcomes, verp};
 
 /// Reports kept in full up to this size; a larger one is cut (the report
 /// parts come first in a DSN, so the cut loses the returned message).

@@ -14,18 +14,16 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{json, Value};
 
 use super::confirmation_cap;
-use super::links;
-use super::secret::SecretKey;
-use super::tokens;
-use crate::api::AppState;
+use super::Deps;
 use crate::config::{RequireConfirmation, Settings};
-use crate::delivery::outbox::{self, DeliveryKind, NewDelivery};
 use crate::domain::abuse_limit::LimitKind;
+use crate::domain::delivery::{DeliveryKind, NewDelivery};
+use crate::domain::secret_key::SecretKey;
 use crate::domain::signed_url;
 use crate::domain::subscription::{Status, DEFAULT_SUBSCRIPTION_TTL};
 use crate::domain::Subscriber;
 use crate::store;
-use crate::store::entities::{confirm_token, subscription};
+use crate::store::entities::subscription;
 
 /// The status a new (or re-subscribed) subscription starts in.
 pub fn initial_status(policy: RequireConfirmation, subscriber: &Subscriber) -> Status {
@@ -120,7 +118,7 @@ pub enum SendError {
 /// roll back.
 pub async fn send(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    deps: &Deps<'_>,
     row: &subscription::Model,
     now: i64,
 ) -> Result<Option<String>, SendError> {
@@ -136,9 +134,9 @@ pub async fn send(
             .chain(&mailto.cc)
             .chain(&mailto.bcc)
             .collect();
-        let cap = state.settings.confirmations_per_address_hour;
+        let cap = deps.settings.confirmations_per_address_hour;
         if let Err(retry_after) = confirmation_cap::record(db, &addresses, cap, now).await? {
-            state.metrics.record_rate_limited(LimitKind::Confirmation);
+            deps.metrics.record_rate_limited(LimitKind::Confirmation);
             tracing::warn!(
                 subscription_id = %row.id,
                 subscriber = %subscriber.masked(),
@@ -151,7 +149,7 @@ pub async fn send(
     store::subscriptions::mark_confirmation_sent(db, &row.id, now).await?;
     match subscriber {
         Subscriber::Mailto(_) => {
-            let (link, expires_at) = issue_confirm_link(db, &state.settings, row, now).await?;
+            let (link, expires_at) = issue_confirm_link(db, deps.settings, row, now).await?;
             let payload = json!({
                 "queue": row.queue,
                 "project": row.project,
@@ -159,51 +157,36 @@ pub async fn send(
                 "confirm_url": link,
                 "expires_at": expires_at,
             });
-            outbox::enqueue(db, delivery(row, DeliveryKind::Confirmation, payload, now)).await?;
+            store::deliveries::enqueue(db, delivery(row, DeliveryKind::Confirmation, payload, now))
+                .await?;
             Ok(Some(link))
         }
         Subscriber::Webhook { .. } | Subscriber::Amqp(_) => {
             let payload = zaqar_confirmation_payload(
-                &state.secret,
+                deps.secret,
                 true,
                 &row.queue,
                 &row.project,
                 &row.id,
                 now + row.ttl * 1000,
             );
-            outbox::enqueue(db, delivery(row, DeliveryKind::Confirmation, payload, now)).await?;
+            store::deliveries::enqueue(db, delivery(row, DeliveryKind::Confirmation, payload, now))
+                .await?;
             Ok(None)
         }
     }
 }
 
-/// Stores a fresh single-use confirm token (hashed) for the subscription
-/// and returns the plaintext link and its expiry. Used for the confirmation
-/// email and, at send time, for the re-subscribe link of the unsubscribed
-/// notice.
+/// A fresh confirm link for the subscription, as settings shape it
+/// (`store::tokens::issue_confirm_link`).
 pub async fn issue_confirm_link(
     db: &impl ConnectionTrait,
     settings: &Settings,
     row: &subscription::Model,
     now: i64,
 ) -> Result<(String, i64), DbErr> {
-    let token = tokens::generate();
-    let expires_at = now + settings.confirm_token_ttl_secs as i64 * 1000;
-    store::tokens::insert(
-        db,
-        confirm_token::Model {
-            id: uuid::Uuid::new_v4().to_string(),
-            subscription_id: row.id.clone(),
-            purpose: "confirm".into(),
-            token_hash: tokens::hash(&token),
-            created_at: now,
-            expires_at,
-            used_at: None,
-        },
-    )
-    .await?;
-    let link = links::confirm_url(&settings.public_url(), &row.queue, &row.subscriber, &token);
-    Ok((link, expires_at))
+    let ttl_ms = settings.confirm_token_ttl_secs as i64 * 1000;
+    store::tokens::issue_confirm_link(db, &settings.public_url(), ttl_ms, row, now).await
 }
 
 /// True when a pending subscription may be sent its confirmation again.
@@ -219,7 +202,7 @@ pub fn resend_due(row: &subscription::Model, interval_secs: u64, now: i64) -> bo
 /// confirmation at all.
 pub async fn send_unsubscribed(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    deps: &Deps<'_>,
     row: &subscription::Model,
     now: i64,
 ) -> Result<(), DbErr> {
@@ -233,11 +216,11 @@ pub async fn send_unsubscribed(
             "subscriber": row.subscriber,
         }),
         Subscriber::Webhook { .. } | Subscriber::Amqp(_) => {
-            if state.settings.require_confirmation != RequireConfirmation::All {
+            if deps.settings.require_confirmation != RequireConfirmation::All {
                 return Ok(());
             }
             zaqar_confirmation_payload(
-                &state.secret,
+                deps.secret,
                 false,
                 &row.queue,
                 &row.project,
@@ -246,7 +229,7 @@ pub async fn send_unsubscribed(
             )
         }
     };
-    outbox::enqueue(db, delivery(row, DeliveryKind::Unsubscribed, payload, now)).await
+    store::deliveries::enqueue(db, delivery(row, DeliveryKind::Unsubscribed, payload, now)).await
 }
 
 #[cfg(test)]

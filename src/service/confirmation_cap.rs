@@ -6,8 +6,8 @@
 //! subscriptions alike: whatever queues a confirmation email counts.
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::tokens;
 use crate::domain::email_address::EmailAddress;
+use crate::domain::tokens;
 use crate::store::confirmation_sends;
 
 pub const WINDOW_MS: i64 = 3_600_000;

@@ -3,9 +3,9 @@
 //! check fails closed into a `LinkProblem` the page explains.
 use sea_orm::{DbErr, TransactionTrait};
 
-use super::{links, tokens};
-use crate::api::AppState;
+use super::Deps;
 use crate::domain::subscription::Status;
+use crate::domain::{links, tokens};
 use crate::store;
 use crate::store::entities::{confirm_token, subscription};
 
@@ -62,13 +62,13 @@ async fn check_confirm_token(
 
 /// GET of the link: looks, changes nothing (mail scanners prefetch links).
 pub async fn inspect_confirm(
-    state: &AppState,
+    deps: &Deps<'_>,
     queue: &str,
     subscriber: &str,
     token: &str,
 ) -> Result<Result<ConfirmView, LinkProblem>, DbErr> {
     Ok(
-        check_confirm_token(&state.db, queue, subscriber, token, state.now())
+        check_confirm_token(deps.db, queue, subscriber, token, deps.now())
             .await?
             .map(|(_, view)| view),
     )
@@ -76,13 +76,13 @@ pub async fn inspect_confirm(
 
 /// POST of the link: consumes the token and activates, in one transaction.
 pub async fn confirm(
-    state: &AppState,
+    deps: &Deps<'_>,
     queue: &str,
     subscriber: &str,
     token: &str,
 ) -> Result<Result<ConfirmView, LinkProblem>, DbErr> {
-    let now = state.now();
-    let txn = state.db.begin().await?;
+    let now = deps.now();
+    let txn = deps.db.begin().await?;
     let (row, view) = match check_confirm_token(&txn, queue, subscriber, token, now).await? {
         Err(problem) => return Ok(Err(problem)),
         Ok(found) => found,
@@ -97,9 +97,9 @@ pub async fn confirm(
     store::subscriptions::set_status(&txn, &sub.id, Status::Active.as_str(), Some(now), now)
         .await?;
     txn.commit().await?;
-    state.fanout_targets.subscriptions_changed();
+    deps.fanout_targets.subscriptions_changed();
     // Confirmation and unsubscribe notices go out now, not at the next poll.
-    state.wake.notify_one();
+    deps.wake.notify_one();
     tracing::info!(subscription_id = %sub.id, "subscription confirmed by link");
     sub.status = Status::Active.as_str().to_string();
     sub.confirmed_at = Some(now);
@@ -114,13 +114,13 @@ pub struct UnsubscribeView {
 
 async fn check_unsubscribe(
     db: &impl sea_orm::ConnectionTrait,
-    state: &AppState,
+    deps: &Deps<'_>,
     queue: &str,
     id: &str,
     token: &str,
     now: i64,
 ) -> Result<Result<subscription::Model, LinkProblem>, DbErr> {
-    if !links::unsubscribe_token_matches(&state.secret, id, token) {
+    if !links::unsubscribe_token_matches(deps.secret, id, token) {
         return Ok(Err(LinkProblem::Unknown));
     }
     match store::subscriptions::get_live_by_id(db, id, now).await? {
@@ -130,13 +130,13 @@ async fn check_unsubscribe(
 }
 
 pub async fn inspect_unsubscribe(
-    state: &AppState,
+    deps: &Deps<'_>,
     queue: &str,
     id: &str,
     token: &str,
 ) -> Result<Result<UnsubscribeView, LinkProblem>, DbErr> {
     Ok(
-        check_unsubscribe(&state.db, state, queue, id, token, state.now())
+        check_unsubscribe(deps.db, deps, queue, id, token, deps.now())
             .await?
             .map(|sub| UnsubscribeView {
                 already: Status::parse(&sub.status) == Status::Unsubscribed,
@@ -149,14 +149,14 @@ pub async fn inspect_unsubscribe(
 /// notice is enqueued: the person is looking at the result page, and a mail
 /// right after a one-click unsubscribe is exactly what they asked to stop.
 pub async fn unsubscribe(
-    state: &AppState,
+    deps: &Deps<'_>,
     queue: &str,
     id: &str,
     token: &str,
 ) -> Result<Result<UnsubscribeView, LinkProblem>, DbErr> {
-    let now = state.now();
-    let txn = state.db.begin().await?;
-    let sub = match check_unsubscribe(&txn, state, queue, id, token, now).await? {
+    let now = deps.now();
+    let txn = deps.db.begin().await?;
+    let sub = match check_unsubscribe(&txn, deps, queue, id, token, now).await? {
         Err(problem) => return Ok(Err(problem)),
         Ok(sub) => sub,
     };
@@ -166,9 +166,9 @@ pub async fn unsubscribe(
             .await?;
     }
     txn.commit().await?;
-    state.fanout_targets.subscriptions_changed();
+    deps.fanout_targets.subscriptions_changed();
     // Confirmation and unsubscribe notices go out now, not at the next poll.
-    state.wake.notify_one();
+    deps.wake.notify_one();
     if !already {
         tracing::info!(subscription_id = %id, "unsubscribed by link");
     }

@@ -12,8 +12,8 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use crate::delivery::metrics::Metrics;
 use crate::domain::{ClientId, ProjectId, QueueName};
+use crate::metrics::Metrics;
 use crate::store;
 use crate::store::batch::WriteBatch;
 use crate::store::fanout_targets::FanoutTargets;

@@ -5,14 +5,14 @@ pub mod api_tokens;
 pub mod bounces;
 pub mod confirmation;
 pub mod confirmation_cap;
+mod deps;
 pub mod link_actions;
-pub mod links;
 pub mod message_posts;
 pub mod notification_rules;
 pub mod routes;
 pub mod secret;
 pub mod subscriptions;
 pub mod suppressions;
-pub mod tokens;
-pub mod verp;
 pub mod webhook_reach;
+
+pub use deps::Deps;

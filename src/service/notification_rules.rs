@@ -10,9 +10,9 @@ use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde_json::{json, Map, Value};
 
 use super::confirmation;
+use super::Deps;
 use crate::alerts::providence::RuleSpec;
 use crate::alerts::AlertLayout;
-use crate::api::AppState;
 use crate::domain::subscription::{Status, MAX_SUBSCRIPTION_TTL};
 use crate::domain::{ProjectId, QueueName, Subscriber};
 use crate::store;
@@ -59,11 +59,11 @@ fn address_of(sub: &subscription::Model) -> &str {
 
 /// The queue must exist, and declare every level the rule names.
 async fn check_environment(
-    state: &AppState,
+    deps: &Deps<'_>,
     project: &ProjectId,
     spec: &RuleSpec,
 ) -> Result<Map<String, Value>, RuleError> {
-    if store::queues::get(&state.db, project, &spec.queue)
+    if store::queues::get(deps.db, project, &spec.queue)
         .await?
         .is_none()
     {
@@ -72,7 +72,7 @@ async fn check_environment(
             spec.queue.as_str()
         )));
     }
-    let metadata = state.metadata.get(&state.db, project, &spec.queue).await?;
+    let metadata = deps.metadata.get(deps.db, project, &spec.queue).await?;
     let layout = AlertLayout::from_metadata(&metadata).map_err(RuleError::Invalid)?;
     if let Some(level) = spec.levels.iter().find(|l| !layout.declares(l)) {
         return Err(RuleError::Invalid(format!(
@@ -83,8 +83,7 @@ async fn check_environment(
     // The same check every subscription gets (alert options, policy).
     let options = spec.subscription_options();
     let probe = subscriber_uri(&spec.addresses[0], "00000000-0000-0000-0000-000000000000");
-    state
-        .router
+    deps.router
         .compile_for_subscribe(&options, &probe, &metadata)
         .map_err(RuleError::Invalid)?;
     Ok(options)
@@ -92,7 +91,7 @@ async fn check_environment(
 
 async fn subscribe(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    deps: &Deps<'_>,
     project: &ProjectId,
     queue: &QueueName,
     (rule_id, address): (&str, &str),
@@ -101,7 +100,7 @@ async fn subscribe(
 ) -> Result<String, RuleError> {
     let raw = subscriber_uri(address, rule_id);
     let parsed = Subscriber::parse(&raw).map_err(RuleError::Invalid)?;
-    let status = confirmation::initial_status(state.settings.require_confirmation, &parsed);
+    let status = confirmation::initial_status(deps.settings.require_confirmation, &parsed);
     let row = subscription::Model {
         id: uuid::Uuid::new_v4().to_string(),
         project: project.as_str().to_string(),
@@ -118,7 +117,7 @@ async fn subscribe(
     };
     store::subscriptions::insert_if_absent(db, row.clone()).await?;
     if status == Status::Pending {
-        confirmation::send(db, state, &row, now).await?;
+        confirmation::send(db, deps, &row, now).await?;
     }
     Ok(row.id)
 }
@@ -134,25 +133,25 @@ fn ids_of(rule: &notification_rule::Model) -> Vec<String> {
     serde_json::from_str(&rule.subscription_ids).unwrap_or_default()
 }
 
-fn changed(state: &AppState) {
-    state.fanout_targets.subscriptions_changed();
+fn changed(deps: &Deps<'_>) {
+    deps.fanout_targets.subscriptions_changed();
     // Confirmation emails go out now, not at the next poll.
-    state.wake.notify_one();
+    deps.wake.notify_one();
 }
 
 pub async fn create(
-    state: &AppState,
+    deps: &Deps<'_>,
     project: &ProjectId,
     spec: RuleSpec,
 ) -> Result<Value, RuleError> {
-    let options = check_environment(state, project, &spec).await?;
-    let now = state.now();
+    let options = check_environment(deps, project, &spec).await?;
+    let now = deps.now();
     let id = uuid::Uuid::new_v4().to_string();
-    let txn = state.db.begin().await?;
+    let txn = deps.db.begin().await?;
     let mut ids = Vec::with_capacity(spec.addresses.len());
     for address in &spec.addresses {
         let target = (id.as_str(), address.as_str());
-        ids.push(subscribe(&txn, state, project, &spec.queue, target, &options, now).await?);
+        ids.push(subscribe(&txn, deps, project, &spec.queue, target, &options, now).await?);
     }
     let row = notification_rule::Model {
         id,
@@ -166,7 +165,7 @@ pub async fn create(
     store::notification_rules::insert(&txn, row.clone()).await?;
     let view = view(&txn, &row, now).await?;
     txn.commit().await?;
-    changed(state);
+    changed(deps);
     tracing::info!(rule_id = %row.id, queue = %row.queue, addresses = ids.len(), "notification rule created");
     Ok(view)
 }
@@ -175,18 +174,18 @@ pub async fn create(
 /// confirmation); new ones are subscribed, dropped ones unsubscribed. A
 /// new environment starts afresh.
 pub async fn update(
-    state: &AppState,
+    deps: &Deps<'_>,
     project: &ProjectId,
     id: &str,
     spec: RuleSpec,
 ) -> Result<(), RuleError> {
-    let Some(mut rule) = store::notification_rules::get(&state.db, project.as_str(), id).await?
+    let Some(mut rule) = store::notification_rules::get(deps.db, project.as_str(), id).await?
     else {
         return Err(RuleError::NotFound(RULE_NOT_FOUND.into()));
     };
-    let options = check_environment(state, project, &spec).await?;
-    let now = state.now();
-    let txn = state.db.begin().await?;
+    let options = check_environment(deps, project, &spec).await?;
+    let now = deps.now();
+    let txn = deps.db.begin().await?;
     let old_ids = ids_of(&rule);
     let mut old: HashMap<String, subscription::Model> = HashMap::new();
     if rule.queue == spec.queue.as_str() {
@@ -207,9 +206,7 @@ pub async fn update(
             }
             None => {
                 let target = (rule.id.as_str(), address.as_str());
-                ids.push(
-                    subscribe(&txn, state, project, &spec.queue, target, &options, now).await?,
-                );
+                ids.push(subscribe(&txn, deps, project, &spec.queue, target, &options, now).await?);
             }
         }
     }
@@ -221,34 +218,34 @@ pub async fn update(
     rule.updated_at = now;
     store::notification_rules::save(&txn, rule).await?;
     txn.commit().await?;
-    changed(state);
+    changed(deps);
     Ok(())
 }
 
-pub async fn delete(state: &AppState, project: &ProjectId, id: &str) -> Result<(), RuleError> {
-    let txn = state.db.begin().await?;
+pub async fn delete(deps: &Deps<'_>, project: &ProjectId, id: &str) -> Result<(), RuleError> {
+    let txn = deps.db.begin().await?;
     let Some(rule) = store::notification_rules::get(&txn, project.as_str(), id).await? else {
         return Err(RuleError::NotFound(RULE_NOT_FOUND.into()));
     };
     unsubscribe_all(&txn, &ids_of(&rule)).await?;
     store::notification_rules::delete(&txn, id).await?;
     txn.commit().await?;
-    changed(state);
+    changed(deps);
     Ok(())
 }
 
-pub async fn get(state: &AppState, project: &ProjectId, id: &str) -> Result<Value, RuleError> {
-    let Some(rule) = store::notification_rules::get(&state.db, project.as_str(), id).await? else {
+pub async fn get(deps: &Deps<'_>, project: &ProjectId, id: &str) -> Result<Value, RuleError> {
+    let Some(rule) = store::notification_rules::get(deps.db, project.as_str(), id).await? else {
         return Err(RuleError::NotFound(RULE_NOT_FOUND.into()));
     };
-    Ok(view(&state.db, &rule, state.now()).await?)
+    Ok(view(deps.db, &rule, deps.now()).await?)
 }
 
-pub async fn list(state: &AppState, project: &ProjectId) -> Result<Vec<Value>, RuleError> {
-    let now = state.now();
+pub async fn list(deps: &Deps<'_>, project: &ProjectId) -> Result<Vec<Value>, RuleError> {
+    let now = deps.now();
     let mut out = Vec::new();
-    for rule in store::notification_rules::list(&state.db, project.as_str()).await? {
-        out.push(view(&state.db, &rule, now).await?);
+    for rule in store::notification_rules::list(deps.db, project.as_str()).await? {
+        out.push(view(deps.db, &rule, now).await?);
     }
     Ok(out)
 }

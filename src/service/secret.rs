@@ -2,36 +2,16 @@
 //! `TIDINGS_SECRET_KEY` wins; otherwise a random key is generated on first
 //! start and kept in `server_secrets`, so links survive restarts and every
 //! node of a PostgreSQL deployment agrees on it.
-use std::sync::Arc;
-
 use anyhow::Context;
 use base64::Engine;
 use rand::RngCore;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+pub use crate::domain::secret_key::SecretKey;
 use crate::store;
 
 const SECRET_NAME: &str = "secret_key";
-
-#[derive(Clone)]
-pub struct SecretKey(Arc<Vec<u8>>);
-
-impl SecretKey {
-    pub fn from_bytes(bytes: Vec<u8>) -> SecretKey {
-        SecretKey(Arc::new(bytes))
-    }
-
-    pub fn bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(***)")
-    }
-}
 
 pub async fn resolve(
     db: &DatabaseConnection,

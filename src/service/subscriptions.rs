@@ -13,8 +13,8 @@
 //!   again) and a fresh confirmation, rate limited as above.
 use sea_orm::{DbErr, TransactionTrait};
 
+use super::Deps;
 use super::{confirmation, webhook_reach};
-use crate::api::AppState;
 use crate::domain::masking;
 use crate::domain::subscription::{NewSubscription, Status, SubscriberUri, SubscriptionPatch};
 use crate::domain::{ProjectId, QueueName};
@@ -58,19 +58,18 @@ pub struct Created {
 }
 
 pub async fn create(
-    state: &AppState,
+    deps: &Deps<'_>,
     project: &ProjectId,
     queue: &QueueName,
     mut new: NewSubscription,
 ) -> Result<Created, SubscriptionError> {
-    let now = state.now();
+    let now = deps.now();
     masking::restore_signing_secret(&mut new.options, None).map_err(SubscriptionError::Invalid)?;
-    let metadata = state.metadata.get(&state.db, project, queue).await?;
-    state
-        .router
+    let metadata = deps.metadata.get(deps.db, project, queue).await?;
+    deps.router
         .compile_for_subscribe(&new.options, &new.subscriber.raw, &metadata)
         .map_err(SubscriptionError::Invalid)?;
-    let txn = state.db.begin().await?;
+    let txn = deps.db.begin().await?;
     // Zaqar creates the queue lazily; validation already passed, so a
     // refused request still writes nothing.
     store::queues::create_if_absent(&txn, project, queue, &Default::default(), now).await?;
@@ -86,7 +85,7 @@ pub async fn create(
         Some(row) => row,
         None => {
             let status = confirmation::initial_status(
-                state.settings.require_confirmation,
+                deps.settings.require_confirmation,
                 &new.subscriber.parsed,
             );
             let row = subscription::Model {
@@ -105,19 +104,19 @@ pub async fn create(
             };
             if store::subscriptions::insert_if_absent(&txn, row.clone()).await? {
                 let confirm_url = if status == Status::Pending {
-                    confirmation::send(&txn, state, &row, now).await?
+                    confirmation::send(&txn, deps, &row, now).await?
                 } else {
                     None
                 };
                 txn.commit().await?;
-                state.fanout_targets.subscriptions_changed();
+                deps.fanout_targets.subscriptions_changed();
                 // Confirmation and unsubscribe notices go out now, not at the next poll.
-                state.wake.notify_one();
+                deps.wake.notify_one();
                 tracing::info!(subscription_id = %row.id, subscriber = %new.subscriber.parsed.masked(), status = status.as_str(), "subscription created");
                 webhook_reach::warn_if_refused(
                     &row.id,
                     &new.subscriber.parsed,
-                    &state.settings.webhook_allow_nets,
+                    &deps.settings.webhook_allow_nets,
                 );
                 return Ok(Created {
                     id: row.id,
@@ -131,31 +130,31 @@ pub async fn create(
         }
     };
 
-    let interval = state.settings.confirmation_resend_interval_secs;
+    let interval = deps.settings.confirmation_resend_interval_secs;
     let confirm_url = match Status::parse(&row.status) {
         Status::Active if row.confirmed_at.is_some() => return Err(SubscriptionError::Conflict),
         Status::Active => None,
         Status::Pending if confirmation::resend_due(&row, interval, now) => {
-            confirmation::send(&txn, state, &row, now).await?
+            confirmation::send(&txn, deps, &row, now).await?
         }
         Status::Pending => None,
         Status::Unsubscribed => {
             let status = confirmation::initial_status(
-                state.settings.require_confirmation,
+                deps.settings.require_confirmation,
                 &new.subscriber.parsed,
             );
             store::subscriptions::set_status(&txn, &row.id, status.as_str(), None, now).await?;
             if status == Status::Pending && confirmation::resend_due(&row, interval, now) {
-                confirmation::send(&txn, state, &row, now).await?
+                confirmation::send(&txn, deps, &row, now).await?
             } else {
                 None
             }
         }
     };
     txn.commit().await?;
-    state.fanout_targets.subscriptions_changed();
+    deps.fanout_targets.subscriptions_changed();
     // Confirmation and unsubscribe notices go out now, not at the next poll.
-    state.wake.notify_one();
+    deps.wake.notify_one();
     Ok(Created {
         id: row.id,
         confirm_url,
@@ -167,14 +166,14 @@ pub async fn create(
 /// confirmation when its scheme needs it (else PATCH would bypass the
 /// double opt-in).
 pub async fn update(
-    state: &AppState,
+    deps: &Deps<'_>,
     project: &ProjectId,
     queue: &QueueName,
     id: &str,
     mut patch: SubscriptionPatch,
 ) -> Result<(), SubscriptionError> {
-    let now = state.now();
-    let txn = state.db.begin().await?;
+    let now = deps.now();
+    let txn = deps.db.begin().await?;
     let mut row = store::subscriptions::get_live(&txn, project, queue, id, now)
         .await?
         .ok_or(SubscriptionError::NotFound)?;
@@ -196,9 +195,8 @@ pub async fn update(
                 &stored
             }
         };
-        let metadata = state.metadata.get(&txn, project, queue).await?;
-        state
-            .router
+        let metadata = deps.metadata.get(&txn, project, queue).await?;
+        deps.router
             .compile_for_subscribe(options, subscriber, &metadata)
             .map_err(SubscriptionError::Invalid)?;
     }
@@ -220,7 +218,7 @@ pub async fn update(
             store::subscriptions::delete_by_id(&txn, &other.id).await?;
         }
         let status =
-            confirmation::initial_status(state.settings.require_confirmation, &subscriber.parsed);
+            confirmation::initial_status(deps.settings.require_confirmation, &subscriber.parsed);
         row.subscriber = subscriber.raw;
         row.status = status.as_str().to_string();
         row.confirmed_at = None;
@@ -237,14 +235,14 @@ pub async fn update(
     row.updated_at = now;
     store::subscriptions::save(&txn, row.clone()).await?;
     if needs_confirmation {
-        confirmation::send(&txn, state, &row, now).await?;
+        confirmation::send(&txn, deps, &row, now).await?;
     }
     txn.commit().await?;
-    state.fanout_targets.subscriptions_changed();
+    deps.fanout_targets.subscriptions_changed();
     // Confirmation and unsubscribe notices go out now, not at the next poll.
-    state.wake.notify_one();
+    deps.wake.notify_one();
     if let Some(parsed) = new_subscriber {
-        webhook_reach::warn_if_refused(id, &parsed, &state.settings.webhook_allow_nets);
+        webhook_reach::warn_if_refused(id, &parsed, &deps.settings.webhook_allow_nets);
     }
     Ok(())
 }
@@ -252,14 +250,14 @@ pub async fn update(
 /// `PUT .../confirm`: true activates (and marks it confirmed by its owner);
 /// false unsubscribes and, when the status changes, enqueues the notice.
 pub async fn set_confirmed(
-    state: &AppState,
+    deps: &Deps<'_>,
     project: &ProjectId,
     queue: &QueueName,
     id: &str,
     confirmed: bool,
 ) -> Result<(), SubscriptionError> {
-    let now = state.now();
-    let txn = state.db.begin().await?;
+    let now = deps.now();
+    let txn = deps.db.begin().await?;
     let row = store::subscriptions::get_live(&txn, project, queue, id, now)
         .await?
         .ok_or(SubscriptionError::NotFound)?;
@@ -268,26 +266,26 @@ pub async fn set_confirmed(
     } else if Status::parse(&row.status) != Status::Unsubscribed {
         store::subscriptions::set_status(&txn, id, Status::Unsubscribed.as_str(), None, now)
             .await?;
-        confirmation::send_unsubscribed(&txn, state, &row, now).await?;
+        confirmation::send_unsubscribed(&txn, deps, &row, now).await?;
     }
     txn.commit().await?;
-    state.fanout_targets.subscriptions_changed();
+    deps.fanout_targets.subscriptions_changed();
     // Confirmation and unsubscribe notices go out now, not at the next poll.
-    state.wake.notify_one();
+    deps.wake.notify_one();
     Ok(())
 }
 
 pub async fn delete(
-    state: &AppState,
+    deps: &Deps<'_>,
     project: &ProjectId,
     queue: &QueueName,
     id: &str,
 ) -> Result<(), DbErr> {
-    let txn = state.db.begin().await?;
+    let txn = deps.db.begin().await?;
     store::subscriptions::delete(&txn, project, queue, id).await?;
     txn.commit().await?;
-    state.fanout_targets.subscriptions_changed();
+    deps.fanout_targets.subscriptions_changed();
     // Confirmation and unsubscribe notices go out now, not at the next poll.
-    state.wake.notify_one();
+    deps.wake.notify_one();
     Ok(())
 }

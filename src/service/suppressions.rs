@@ -5,49 +5,12 @@
 //! `suppressed_among` before sending.
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 
-use crate::domain::suppression::{
-    suppression_key, SuppressionReason, SuppressionScope, SERVER_SCOPE,
-};
+use crate::domain::suppression::{SuppressionReason, SuppressionScope};
 use crate::store::entities::suppression;
 use crate::store::{bounces, suppressions};
 
-/// An address that must not be mailed, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suppressed {
-    /// The address as the caller gave it.
-    pub address: String,
-    pub reason: SuppressionReason,
-    /// True when the server-wide list holds it.
-    pub server_wide: bool,
-}
-
-/// Which of `addresses` `project` must not mail at `now`, by its own list
-/// or the server's; the domain part compares in any letter case.
-pub async fn suppressed_among(
-    db: &impl ConnectionTrait,
-    project: &str,
-    addresses: &[String],
-    now: i64,
-) -> Result<Vec<Suppressed>, DbErr> {
-    let keys: Vec<String> = addresses.iter().map(|a| suppression_key(a)).collect();
-    let rows = suppressions::live_among(db, &[project, SERVER_SCOPE], &keys, now).await?;
-    Ok(addresses
-        .iter()
-        .zip(&keys)
-        .filter_map(|(address, key)| {
-            // A project's own reason is the more specific one.
-            let row = rows
-                .iter()
-                .filter(|r| &r.address == key)
-                .min_by_key(|r| r.project == SERVER_SCOPE)?;
-            Some(Suppressed {
-                address: address.clone(),
-                reason: SuppressionReason::parse(&row.reason).unwrap_or(SuppressionReason::Manual),
-                server_wide: row.project == SERVER_SCOPE,
-            })
-        })
-        .collect())
-}
+pub use crate::domain::suppression::Suppressed;
+pub use crate::store::suppressions::suppressed_among;
 
 /// One list entry to write.
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@
 //! find out from a failed delivery why nothing arrives.
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::domain::address_policy::AddressPolicy;
 use crate::domain::Subscriber;
-use crate::drivers::webhook::ssrf::AddressPolicy;
 
 /// The literal address a webhook URL names (`localhost` included), if any.
 fn literal_address(url: &url::Url) -> Option<IpAddr> {

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::deliveries::{STATUS_PENDING, STATUS_SKIPPED};
 use super::entities::alert_state::{self, Entity as AlertState};
 use super::entities::delivery::{self, Entity as Delivery};
-use crate::delivery::outbox::NewDelivery;
+use crate::domain::delivery::NewDelivery;
 
 /// The row of (subscription, element), locked on PostgreSQL until the
 /// caller's transaction ends, so two workers apply reports one at a time.

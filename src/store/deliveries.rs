@@ -10,7 +10,7 @@ use sea_orm::{
 use super::entities::delivery::{self, Entity as Delivery};
 use super::entities::delivery_attempt::{self, Entity as DeliveryAttempt};
 use super::entities::fanout::{self, Entity as Fanout};
-use crate::delivery::outbox::NewDelivery;
+use crate::domain::delivery::NewDelivery;
 
 pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_DELIVERED: &str = "delivered";
@@ -22,6 +22,13 @@ pub async fn insert(db: &impl ConnectionTrait, d: NewDelivery, now: i64) -> Resu
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Enqueues one delivery on `db` (normally the caller's open transaction),
+/// due at `delivery.due_at`.
+pub async fn enqueue(db: &impl ConnectionTrait, delivery: NewDelivery) -> Result<(), DbErr> {
+    let now = delivery.due_at;
+    insert(db, delivery, now).await
 }
 
 /// The row of a delivery enqueued at `now` with its own payload.

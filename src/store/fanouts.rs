@@ -17,7 +17,7 @@ use super::deliveries::STATUS_PENDING;
 use super::entities::delivery;
 use super::entities::fanout::{self, Entity as Fanout};
 use super::entities::subscription;
-use crate::delivery::outbox::DeliveryKind;
+use crate::domain::delivery::DeliveryKind;
 
 /// A posted message waiting to be fanned out.
 #[derive(Debug, Clone)]

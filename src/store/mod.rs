@@ -27,3 +27,4 @@ pub mod subscriptions;
 pub mod suppressions;
 pub mod sweeper;
 pub mod tokens;
+pub mod verp;

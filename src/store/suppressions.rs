@@ -6,6 +6,7 @@ use sea_orm::{
 };
 
 use super::entities::suppression::{self, Entity as Suppression};
+use crate::domain::suppression::{suppression_key, Suppressed, SuppressionReason, SERVER_SCOPE};
 
 /// Adds the entry, or replaces the reason, time, expiry and source of the
 /// one already there.
@@ -98,4 +99,32 @@ pub async fn live_among(
         .filter(live(now))
         .all(db)
         .await
+}
+
+/// Which of `addresses` `project` must not mail at `now`, by its own list
+/// or the server's; the domain part compares in any letter case.
+pub async fn suppressed_among(
+    db: &impl ConnectionTrait,
+    project: &str,
+    addresses: &[String],
+    now: i64,
+) -> Result<Vec<Suppressed>, DbErr> {
+    let keys: Vec<String> = addresses.iter().map(|a| suppression_key(a)).collect();
+    let rows = live_among(db, &[project, SERVER_SCOPE], &keys, now).await?;
+    Ok(addresses
+        .iter()
+        .zip(&keys)
+        .filter_map(|(address, key)| {
+            // A project's own reason is the more specific one.
+            let row = rows
+                .iter()
+                .filter(|r| &r.address == key)
+                .min_by_key(|r| r.project == SERVER_SCOPE)?;
+            Some(Suppressed {
+                address: address.clone(),
+                reason: SuppressionReason::parse(&row.reason).unwrap_or(SuppressionReason::Manual),
+                server_wide: row.project == SERVER_SCOPE,
+            })
+        })
+        .collect())
 }

@@ -7,12 +7,44 @@ use sea_orm::{
 };
 
 use super::entities::confirm_token::{self, Entity as ConfirmToken};
+use super::entities::subscription;
+use crate::domain::{links, tokens};
 
 pub async fn insert(db: &impl ConnectionTrait, row: confirm_token::Model) -> Result<(), DbErr> {
     ConfirmToken::insert(row.into_active_model())
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Stores a fresh single-use confirm token (hashed) for the subscription
+/// and returns the plaintext link and its expiry. Used for the confirmation
+/// email and, at send time, for the re-subscribe link of the unsubscribed
+/// notice.
+pub async fn issue_confirm_link(
+    db: &impl ConnectionTrait,
+    public_url: &str,
+    ttl_ms: i64,
+    row: &subscription::Model,
+    now: i64,
+) -> Result<(String, i64), DbErr> {
+    let token = tokens::generate();
+    let expires_at = now + ttl_ms;
+    insert(
+        db,
+        confirm_token::Model {
+            id: uuid::Uuid::new_v4().to_string(),
+            subscription_id: row.id.clone(),
+            purpose: "confirm".into(),
+            token_hash: tokens::hash(&token),
+            created_at: now,
+            expires_at,
+            used_at: None,
+        },
+    )
+    .await?;
+    let link = links::confirm_url(public_url, &row.queue, &row.subscriber, &token);
+    Ok((link, expires_at))
 }
 
 pub async fn find_by_hash(

@@ -3,9 +3,10 @@
 //! RFC 8058 one-click), Zaqar's pre-signed webhook confirmation and /share.
 use reqwest::Method;
 use serde_json::{json, Value};
+use tidings::domain::links;
 use tidings::domain::subscription::NewSubscription;
 use tidings::domain::{signed_url, ProjectId, QueueName};
-use tidings::service::{confirmation, links, subscriptions};
+use tidings::service::{confirmation, subscriptions};
 
 use crate::db_test;
 use crate::db_test_env;
@@ -20,7 +21,7 @@ async fn subscribe_mail(app: &TestApp, address: &str) -> (String, Option<String>
     let doc = json!({"subscriber": format!("mailto:{address}"), "ttl": 86400 * 7});
     let new = NewSubscription::from_json(doc.as_object().unwrap()).unwrap();
     let created = subscriptions::create(
-        &app.state,
+        &app.state.deps(),
         &ProjectId::parse(PROJECT).unwrap(),
         &QueueName::parse(QUEUE).unwrap(),
         new,

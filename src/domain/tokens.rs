@@ -5,7 +5,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::domain::signed_url::hex;
+use super::signed_url::hex;
 
 pub fn generate() -> String {
     let mut raw = [0u8; 32];

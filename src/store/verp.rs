@@ -1,4 +1,5 @@
-//! Per-delivery VERP envelope senders. The token is
+//! Per-delivery VERP envelope senders (the token and the row that remembers
+//! it; the delivery worker asks for one, the bounce intake looks one up). The token is
 //! `HMAC-SHA256(secret_key, "verp:" + delivery id)`, 128 bits in lower-case
 //! hex: unguessable without the server's key, the same for every attempt
 //! of a delivery (so a late bounce of an early attempt still matches), and
@@ -8,12 +9,12 @@ use hmac::{Hmac, Mac};
 use sea_orm::{ConnectionTrait, DbErr};
 use sha2::Sha256;
 
-use super::secret::SecretKey;
-use super::tokens;
+use super::bounces;
+use super::entities::bounce_token;
+use crate::domain::secret_key::SecretKey;
 use crate::domain::signed_url::hex;
+use crate::domain::tokens;
 use crate::domain::verp;
-use crate::store::bounces;
-use crate::store::entities::bounce_token;
 
 /// 16 bytes of the HMAC: 128 bits, 32 hex characters.
 const TOKEN_BYTES: usize = 16;

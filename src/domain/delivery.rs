@@ -1,10 +1,11 @@
-//! The durable outbox: the contract between the request path (which enqueues
-//! inside its transaction) and the delivery workers (which send).
+//! The durable outbox's vocabulary: the contract between the request path
+//! (which enqueues inside its transaction, `store::deliveries::enqueue`) and
+//! the delivery workers (which send). It lives here so that store, service
+//! and delivery can all speak it without importing each other.
 //!
 //! `payload` carries everything a worker needs to render and send without
 //! reading other tables (the subscriber URI, options, links), so a delivery
 //! survives the deletion of whatever caused it.
-use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 
 /// What kind of thing is being delivered.
@@ -48,11 +49,4 @@ pub struct NewDelivery {
     pub payload: serde_json::Value,
     /// Earliest time (epoch ms) to attempt delivery.
     pub due_at: i64,
-}
-
-/// Enqueues one delivery on `db` (normally the caller's open transaction),
-/// due at `delivery.due_at`.
-pub async fn enqueue(db: &impl ConnectionTrait, delivery: NewDelivery) -> Result<(), DbErr> {
-    let now = delivery.due_at;
-    crate::store::deliveries::insert(db, delivery, now).await
 }
