@@ -18,7 +18,25 @@ const QUEUE_DEPTH: usize = 8192;
 
 struct Pending<T> {
     item: T,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), BatchFailed>>,
+}
+
+/// One batch's failure, handed to every item in it. It shows as the
+/// commit's own error and keeps its causes as `source()`, so each caller's
+/// `{:#}` (and `chain()`) reads exactly as the commit's error did.
+#[derive(Debug, Clone)]
+pub struct BatchFailed(Arc<anyhow::Error>);
+
+impl std::fmt::Display for BatchFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for BatchFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 /// How a batch is shaped and committed.
@@ -80,7 +98,7 @@ impl<T: Send + 'static> GroupCommit<T> {
         committed
             .await
             .map_err(|_| anyhow!("the database writer dropped a write"))?
-            .map_err(|err| anyhow!(err))
+            .map_err(anyhow::Error::new)
     }
 }
 
@@ -121,10 +139,11 @@ async fn run<T: Send + 'static, C: Committer<T>>(
             let result = committer
                 .commit(&items)
                 .await
-                .map_err(|err| format!("{err:#}"));
+                .map_err(|err| BatchFailed(Arc::new(err)));
             tracing::trace!(items = items.len(), "group commit");
             if let Err(err) = &result {
-                tracing::error!(error = %err, items = items.len(), "a group commit failed");
+                let error = format!("{:#}", err.0);
+                tracing::error!(error, items = items.len(), "a group commit failed");
             }
             for done in waiters {
                 let _ = done.send(result.clone());
@@ -164,7 +183,9 @@ mod tests {
             }
             self.batches.lock().unwrap().push(batch.to_vec());
             match self.fail_on {
-                Some(bad) if batch.contains(&bad) => anyhow::bail!("disk full"),
+                Some(bad) if batch.contains(&bad) => {
+                    Err(anyhow!("disk full").context("writing the batch"))
+                }
                 _ => Ok(()),
             }
         }
@@ -240,7 +261,10 @@ mod tests {
         h.gate.notify_one();
         first.await.unwrap().unwrap();
         for r in failing {
-            assert!(r.await.unwrap().is_err(), "its batch held the bad item");
+            let err = r.await.unwrap().expect_err("its batch held the bad item");
+            // Every item sees the whole cause chain, not a flattened string.
+            assert_eq!(format!("{err:#}"), "writing the batch: disk full");
+            assert_eq!(err.chain().count(), 2, "{err:?}");
         }
         assert!(h.writes.submit(8).await.is_ok(), "the next batch is fine");
     }

@@ -12,7 +12,6 @@ use sha2::Sha256;
 use super::bounces;
 use super::entities::bounce_token;
 use crate::domain::secret_key::SecretKey;
-use crate::domain::signed_url::hex;
 use crate::domain::tokens;
 use crate::domain::verp;
 
@@ -24,7 +23,7 @@ pub fn token(key: &SecretKey, delivery_id: i64) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.bytes()).unwrap_or_else(|_| unreachable!());
     mac.update(b"verp:");
     mac.update(delivery_id.to_string().as_bytes());
-    hex(&mac.finalize().into_bytes()[..TOKEN_BYTES])
+    hex::encode(&mac.finalize().into_bytes()[..TOKEN_BYTES])
 }
 
 /// The envelope sender for a delivery under `template`
