@@ -190,3 +190,40 @@ fn the_table_is_read_and_a_back_edge_is_caught() {
         "a module without a row is reported"
     );
 }
+
+/// Where a source opens a transaction: `.begin()` or sea-orm's
+/// `TransactionTrait` (which is what `begin` needs in scope).
+fn opens_transaction(source: &str) -> Option<usize> {
+    source
+        .lines()
+        .position(|l| l.contains(".begin()") || l.contains("TransactionTrait"))
+        .map(|i| i + 1)
+}
+
+#[test]
+fn no_handler_opens_a_transaction() {
+    let api = root().join("src/api");
+    let mut paths = Vec::new();
+    rust_files(&api, &mut paths);
+    assert!(paths.len() > 10, "found only {} handler files", paths.len());
+    let opened: Vec<String> = paths
+        .iter()
+        .filter_map(|p| {
+            let source = std::fs::read_to_string(p).expect("a readable source file");
+            opens_transaction(&source).map(|line| format!("{}:{line}", p.display()))
+        })
+        .collect();
+    assert!(
+        opened.is_empty(),
+        "handlers parse and answer; the use case in service/ owns the transaction:\n{}",
+        opened.join("\n")
+    );
+    assert_eq!(
+        opens_transaction("let x = 1;\nlet txn = state.db.begin().await?;\n"),
+        Some(2)
+    );
+    assert_eq!(
+        opens_transaction("service::claims::create(&state.db).await?;\n"),
+        None
+    );
+}

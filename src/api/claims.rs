@@ -11,8 +11,8 @@ use super::state::AppState;
 use crate::domain::limits::*;
 use crate::domain::QueueName;
 use crate::error::{ApiError, ApiResult};
+use crate::service::claims::{self, ClaimError, ClaimTerms};
 use crate::store;
-use crate::store::entities::claim;
 
 const CLAIM_BODY_LIMIT: usize = 64 * 1024;
 
@@ -77,43 +77,17 @@ pub async fn create(
     }
 
     let now = state.now();
-    let claim_id = uuid::Uuid::new_v4().to_string();
-    let expires_at = now + ttl * 1000;
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    let candidates =
-        store::messages::free_for_claim(&txn, &ctx.project, &name, limit as u64, now).await?;
-    if candidates.is_empty() {
+    let terms = ClaimTerms {
+        limit: limit as u64,
+        ttl,
+        grace,
+    };
+    let Some(claimed) = claims::create(&state.db, &ctx.project, &name, terms, now).await? else {
         return Ok(HttpResponse::NoContent().finish());
-    }
-    let seqs: Vec<i64> = candidates.iter().map(|m| m.seq).collect();
-    store::messages::apply_claim(
-        &txn,
-        &seqs,
-        &claim_id,
-        expires_at,
-        expires_at + grace * 1000,
-        now,
-    )
-    .await?;
-    store::claims::insert(
-        &txn,
-        claim::Model {
-            id: claim_id.clone(),
-            project: ctx.project.as_str().to_string(),
-            queue: name.as_str().to_string(),
-            ttl,
-            grace,
-            created_at: now,
-            expires_at,
-        },
-    )
-    .await?;
-    let claimed = store::messages::claimed_by(&txn, &claim_id, now).await?;
-    txn.commit().await?;
-    if claimed.is_empty() {
-        return Ok(HttpResponse::NoContent().finish());
-    }
+    };
+    let claim_id = &claimed.id;
     let messages: Vec<Value> = claimed
+        .messages
         .iter()
         .map(|m| format_message(&name, m, now))
         .collect();
@@ -166,17 +140,12 @@ pub async fn update(
     check_ttl(ttl)?;
     let grace = grace.max(0);
     let now = state.now();
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    if store::claims::get_live(&txn, &ctx.project, &name, &id, now)
-        .await?
-        .is_none()
-    {
-        return Err(claim_not_found(&id, &name, &ctx));
-    }
-    let expires_at = now + ttl * 1000;
-    store::messages::extend_claim(&txn, &id, expires_at, expires_at + grace * 1000, now).await?;
-    store::claims::update_expiry(&txn, &id, ttl, grace, now, expires_at).await?;
-    txn.commit().await?;
+    claims::update(&state.db, &ctx.project, &name, &id, ttl, grace, now)
+        .await
+        .map_err(|err| match err {
+            ClaimError::NotFound => claim_not_found(&id, &name, &ctx),
+            ClaimError::Db(err) => err.into(),
+        })?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -188,10 +157,6 @@ pub async fn release(
 ) -> ApiResult<HttpResponse> {
     let (queue, id) = (path.0.clone(), path.1.clone());
     let name = queue_name(&queue)?;
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    if store::claims::delete(&txn, &ctx.project, &name, &id).await? > 0 {
-        store::messages::release_claim(&txn, &id).await?;
-    }
-    txn.commit().await?;
+    claims::release(&state.db, &ctx.project, &name, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

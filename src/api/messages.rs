@@ -13,6 +13,7 @@ use crate::domain::queue_metadata::truthy;
 use crate::domain::QueueName;
 use crate::error::{ApiError, ApiResult};
 use crate::routing::EventTypeTemplate;
+use crate::service::message_deletes::{self, DeleteError};
 use crate::service::message_posts::Post;
 use crate::store;
 use crate::store::entities::message::Model as MessageRow;
@@ -280,44 +281,26 @@ pub async fn delete(
     let params = Params::parse(req.query_string());
     let claim_id = params.str("claim_id");
     let now = state.now();
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    if let Some(cid) = claim_id {
-        if store::claims::get_live(&txn, &ctx.project, &name, cid, now)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::bad_request(
+    let claimed = || {
+        ApiError::forbidden(
+            "Unable to delete",
+            "This message is claimed; it cannot be deleted without a valid claim ID.",
+        )
+    };
+    message_deletes::delete(&state.db, &ctx.project, &name, &id, claim_id, now)
+        .await
+        .map_err(|err| match err {
+            DeleteError::ClaimNotLive => ApiError::bad_request(
                 "Unable to delete",
                 "The specified claim does not exist or has expired.",
-            ));
-        }
-    }
-    let Some(row) = store::messages::get(&txn, &ctx.project, &name, &id, now).await? else {
-        return Ok(HttpResponse::NoContent().finish());
-    };
-    match (row.active_claim(now), claim_id) {
-        (Some(_), None) => {
-            return Err(ApiError::forbidden(
-                "Unable to delete",
-                "This message is claimed; it cannot be deleted without a valid claim ID.",
-            ))
-        }
-        (Some(held), Some(given)) if held != given => {
-            return Err(ApiError::forbidden(
-                "Unable to delete",
-                "This message is claimed; it cannot be deleted without a valid claim ID.",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(ApiError::bad_request(
+            ),
+            DeleteError::Claimed => claimed(),
+            DeleteError::NotClaimed => ApiError::bad_request(
                 "Unable to delete",
                 "A claim was specified, but the message is not currently claimed.",
-            ))
-        }
-        _ => {}
-    }
-    store::messages::delete_by_seqs(&txn, &[row.seq]).await?;
-    txn.commit().await?;
+            ),
+            DeleteError::Db(err) => err.into(),
+        })?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -366,11 +349,7 @@ async fn pop_messages(
     n: i64,
 ) -> ApiResult<HttpResponse> {
     let now = state.now();
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    let rows = store::messages::free_for_claim(&txn, &ctx.project, name, n as u64, now).await?;
-    let seqs: Vec<i64> = rows.iter().map(|m| m.seq).collect();
-    store::messages::delete_by_seqs(&txn, &seqs).await?;
-    txn.commit().await?;
+    let rows = message_deletes::pop(&state.db, &ctx.project, name, n as u64, now).await?;
     let messages: Vec<Value> = rows
         .iter()
         .map(|m| {

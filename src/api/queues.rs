@@ -12,6 +12,7 @@ use crate::clock::iso8601;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_QUEUE_METADATA};
 use crate::domain::queue_metadata;
 use crate::error::{ApiError, ApiResult};
+use crate::service::queues::{self, MetadataError, Purge};
 use crate::store;
 
 fn metadata_too_large_text() -> String {
@@ -103,34 +104,34 @@ pub async fn patch(
         .ok_or_else(|| ApiError::bad_body("PATCH body could not be empty for update."))?;
     let changes = queue_patch::parse(changes)?;
 
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    let queue = store::queues::get(&txn, &ctx.project, &name)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
+    let router = &state.router;
+    let edit = |metadata: &mut Map<String, Value>| -> ApiResult<()> {
+        for change in changes {
+            queue_patch::apply(metadata, change)?;
+        }
+        queue_metadata::validate(metadata).map_err(ApiError::bad_body)?;
+        router
+            .validate_queue_metadata(metadata)
+            .map_err(ApiError::bad_body)?;
+        if serde_json::to_vec(&*metadata)
+            .map(|v| v.len() as u64)
+            .unwrap_or(0)
+            > MAX_QUEUE_METADATA
+        {
+            return Err(too_large());
+        }
+        Ok(())
+    };
+    let metadata = queues::update_metadata(&state.db, &state.metadata, &ctx.project, &name, edit)
+        .await
+        .map_err(|err| match err {
+            MetadataError::NotFound => ApiError::not_found(format!(
                 "Queue {name} does not exist for project {}",
                 ctx.project.as_str()
-            ))
+            )),
+            MetadataError::Refused(err) => err,
+            MetadataError::Db(err) => err.into(),
         })?;
-    let mut metadata = store::queues::parse_metadata(&queue.metadata);
-    for change in changes {
-        queue_patch::apply(&mut metadata, change)?;
-    }
-    queue_metadata::validate(&metadata).map_err(ApiError::bad_body)?;
-    state
-        .router
-        .validate_queue_metadata(&metadata)
-        .map_err(ApiError::bad_body)?;
-    if serde_json::to_vec(&metadata)
-        .map(|v| v.len() as u64)
-        .unwrap_or(0)
-        > MAX_QUEUE_METADATA
-    {
-        return Err(too_large());
-    }
-    store::queues::set_metadata(&txn, queue.id, &metadata).await?;
-    txn.commit().await?;
-    state.metadata.invalidate(&ctx.project, &name);
     Ok(HttpResponse::Ok().json(queue_metadata::with_defaults(&metadata)))
 }
 
@@ -141,12 +142,7 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let name = queue_name(&path)?;
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    store::messages::delete_all(&txn, &ctx.project, &name).await?;
-    store::claims::delete_all(&txn, &ctx.project, &name).await?;
-    store::queues::delete(&txn, &ctx.project, &name).await?;
-    txn.commit().await?;
-    state.metadata.invalidate(&ctx.project, &name);
+    queues::delete(&state.db, &state.metadata, &ctx.project, &name).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -317,15 +313,10 @@ pub async fn purge(
         None => PURGEABLE.iter().map(|s| s.to_string()).collect(),
         Some(doc) => purge_types(&doc)?,
     };
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    if types.iter().any(|t| t == "messages") {
-        store::messages::delete_all(&txn, &ctx.project, &name).await?;
-        store::claims::delete_all(&txn, &ctx.project, &name).await?;
-    }
-    if types.iter().any(|t| t == "subscriptions") {
-        store::subscriptions::delete_all(&txn, &ctx.project, &name).await?;
-    }
-    txn.commit().await?;
-    state.fanout_targets.subscriptions_changed();
+    let what = Purge {
+        messages: types.iter().any(|t| t == "messages"),
+        subscriptions: types.iter().any(|t| t == "subscriptions"),
+    };
+    queues::purge(&state.db, &state.fanout_targets, &ctx.project, &name, what).await?;
     Ok(HttpResponse::NoContent().finish())
 }

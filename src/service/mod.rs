@@ -3,12 +3,15 @@
 pub mod abuse_limits;
 pub mod api_tokens;
 pub mod bounces;
+pub mod claims;
 pub mod confirmation;
 pub mod confirmation_cap;
 mod deps;
 pub mod link_actions;
+pub mod message_deletes;
 pub mod message_posts;
 pub mod notification_rules;
+pub mod queues;
 pub mod routes;
 pub mod secret;
 pub mod subscriptions;
