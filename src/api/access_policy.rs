@@ -90,6 +90,8 @@ const SERVER_ADMIN: &[&str] = &[
     "/v2/bounces",
     "/v2/bounces/{bounce_id}",
 ];
+const CONSOLE: &str = "/console";
+const CONSOLE_SUBPATHS: &str = "/console/";
 
 /// `pattern` is the matched route pattern (None: no route matched);
 /// `is_link` says the request is the emailed confirmation link.
@@ -98,7 +100,9 @@ pub fn requirement(method: &Method, pattern: Option<&str>, is_link: bool) -> Req
         // Unknown paths: a token first, then the 404.
         return Requirement::Project(Role::Reader);
     };
-    if pattern == "/" || pattern == UNSUBSCRIBE_LINK || is_link {
+    // The console signs its viewers in itself (a token in a cookie).
+    let console = pattern == CONSOLE || pattern.starts_with(CONSOLE_SUBPATHS);
+    if pattern == "/" || pattern == UNSUBSCRIBE_LINK || is_link || console {
         return Requirement::Public;
     }
     if pattern == METRICS {
@@ -165,6 +169,14 @@ mod tests {
         assert_eq!(
             requirement(&Method::DELETE, Some("/v2/suppressions/{address}"), false),
             Requirement::Project(Role::Admin)
+        );
+        assert_eq!(
+            requirement(&post, Some("/console/{project}/queues/{queue}"), false),
+            Requirement::Public
+        );
+        assert_eq!(
+            requirement(&get, Some("/consoles"), false),
+            Requirement::Project(Role::Reader)
         );
         // Not in the table: closed.
         assert_eq!(

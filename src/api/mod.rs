@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod body;
 pub mod bounces;
 pub mod claims;
+pub mod console;
 pub mod context;
 pub mod deliveries;
 pub mod links;

@@ -227,5 +227,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(plain_not_allowed("GET"))),
     )
     .configure(notification_rules::configure)
+    .configure(super::console::configure)
     .default_service(web::to(unknown_route));
 }

@@ -151,3 +151,17 @@ pub async fn count(db: &impl ConnectionTrait, project: &ProjectId) -> Result<u64
         .count(db)
         .await
 }
+
+/// Up to `limit` project names that have queues, by name (the console's
+/// project list when one token sees every project).
+pub async fn projects(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<String>, DbErr> {
+    Queue::find()
+        .select_only()
+        .column(queue::Column::Project)
+        .distinct()
+        .order_by_asc(queue::Column::Project)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -4,7 +4,7 @@
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::confirm_token::{self, Entity as ConfirmToken};
@@ -279,4 +279,19 @@ pub async fn any_active(
     Ok(!active_page(db, project, queue, now, None, 1)
         .await?
         .is_empty())
+}
+
+/// How many live subscriptions a queue has.
+pub async fn count_live(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    queue: &QueueName,
+    now: i64,
+) -> Result<u64, DbErr> {
+    Subscription::find()
+        .filter(subscription::Column::Project.eq(project.as_str()))
+        .filter(subscription::Column::Queue.eq(queue.as_str()))
+        .filter(subscription::Column::ExpiresAt.gt(now))
+        .count(db)
+        .await
 }

@@ -26,4 +26,12 @@ pub(super) const TEMPLATES: &[(&str, &str)] = embed!(
     "page/unsubscribe.html",
     "page/unsubscribed.html",
     "page/error.html",
+    "console/console.css",
+    "console/layout.html",
+    "console/sign_in.html",
+    "console/error.html",
+    "console/home.html",
+    "console/queues.html",
+    "console/queue.html",
+    "console/subscription.html",
 );

@@ -153,6 +153,15 @@ impl Templates {
         self.render(page.name(), ctx)
     }
 
+    /// A console page or asset: `name` is a path under `templates/`
+    /// starting with `console/`.
+    pub fn render_console<C: Serialize>(&self, name: &str, ctx: &C) -> anyhow::Result<String> {
+        if !name.starts_with("console/") {
+            bail!("{name} is not a console template");
+        }
+        self.render(name, ctx)
+    }
+
     fn render<C: Serialize>(&self, name: &str, ctx: &C) -> anyhow::Result<String> {
         self.env
             .get_template(name)

@@ -17,6 +17,7 @@ mod bad_subscribers;
 mod bounces;
 mod claims;
 mod confirmation;
+mod console;
 mod credentials;
 mod delivery;
 mod messages;

@@ -1,0 +1,232 @@
+//! The operator console: pages as a browser gets them (no API headers),
+//! sign-in with a token kept in a cookie, CSRF on forms, security headers,
+//! and everything a user typed shown as text.
+use std::collections::HashMap;
+
+use reqwest::{Method, Response};
+use serde_json::json;
+use tidings::domain::{Role, TokenScope};
+use tidings::service::api_tokens;
+
+use crate::helpers::{spawn_with, Backend, TestApp, PROJECT};
+use crate::sink::HttpSink;
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+
+async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> Response {
+    let mut req = app.bare(Method::GET, path);
+    if let Some(cookie) = cookie {
+        req = req.header("Cookie", cookie);
+    }
+    req.send().await.expect("request")
+}
+
+fn assert_secured(resp: &Response) {
+    let h = resp.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(h.contains_key("referrer-policy"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+}
+
+/// The page, with minijinja's `&#x2f;` for `/` read back (a browser does
+/// the same in text and attributes).
+async fn html(resp: Response) -> String {
+    resp.text().await.expect("body").replace("&#x2f;", "/")
+}
+
+/// The `name=value` of a Set-Cookie header for `name`, with its attributes.
+fn set_cookie(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(String::from)
+}
+
+fn pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// The hidden CSRF field of the first form on a page.
+fn csrf_field(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_show_queues_subscriptions_and_deliveries_escaped() {
+    let allow = HashMap::from([(
+        "TIDINGS_WEBHOOK_ALLOW_NETS".to_string(),
+        "127.0.0.0/8".to_string(),
+    )]);
+    let app = spawn_with(Backend::Sqlite, allow).await.unwrap();
+    let sink = HttpSink::start().await;
+    let resp = app
+        .send_json(Method::PUT, "/v2/queues/orders", &json!({"note": SCRIPT}))
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let hook = sink.url("/hook").replace("http://", "http://user:hunter2@");
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/v2/queues/orders/subscriptions",
+            &json!({"subscriber": hook, "ttl": 3600, "options": {"signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}),
+        )
+        .await;
+    let status = resp.status();
+    let sub: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(status, 201, "{sub}");
+    let sub = sub["subscription_id"].as_str().unwrap().to_string();
+    app.post_messages("orders", json!([{"ttl": 300, "body": {"n": 1}}]))
+        .await;
+    app.drain().await;
+
+    // Authentication off: no sign-in, the project list names ours.
+    let home = get(&app, "/console", None).await;
+    assert_eq!(home.status(), 200);
+    assert_secured(&home);
+    assert!(html(home).await.contains(&format!("/console/{PROJECT}")));
+
+    let list = get(&app, &format!("/console/{PROJECT}"), None).await;
+    assert_eq!(list.status(), 200);
+    assert_secured(&list);
+    let list = html(list).await;
+    assert!(list.contains(">orders</a>"), "{list}");
+    // One message, one subscription.
+    assert!(
+        list.contains("<td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">1</td>"),
+        "{list}"
+    );
+
+    let queue = html(get(&app, &format!("/console/{PROJECT}/queues/orders"), None).await).await;
+    assert!(
+        !queue.contains(SCRIPT),
+        "metadata rendered as markup: {queue}"
+    );
+    assert!(
+        queue.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{queue}"
+    );
+    assert!(
+        !queue.contains("hunter2"),
+        "a password in a subscriber URI is shown"
+    );
+    assert!(queue.contains(&sub));
+
+    let page = get(
+        &app,
+        &format!("/console/{PROJECT}/queues/orders/subscriptions/{sub}"),
+        None,
+    )
+    .await;
+    assert_eq!(page.status(), 200);
+    let page = html(page).await;
+    assert!(
+        !page.contains("hunter2") && !page.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        "{page}"
+    );
+    assert!(
+        page.contains("status-delivered"),
+        "the delivery log lacks the delivery: {page}"
+    );
+
+    let missing = get(&app, &format!("/console/{PROJECT}/queues/nope"), None).await;
+    assert_eq!(missing.status(), 404);
+    assert_secured(&missing);
+    let css = get(&app, "/console/console.css", None).await;
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+}
+
+async fn token(app: &TestApp, project: &str, role: Role) -> String {
+    api_tokens::create(
+        &app.state.db,
+        &TokenScope::parse(project).unwrap(),
+        role,
+        None,
+        "",
+        app.state.now(),
+    )
+    .await
+    .unwrap()
+    .secret
+}
+
+/// Posts the sign-in form as the browser would, with the CSRF cookie and
+/// field of a fresh sign-in page.
+async fn sign_in(app: &TestApp, token: &str, origin: Option<&str>) -> Response {
+    let page = get(app, "/console/sign-in", None).await;
+    assert_eq!(page.status(), 200);
+    let csrf_cookie = pair(&set_cookie(&page, "tidings_console_csrf").expect("a CSRF cookie"));
+    let field = csrf_field(&html(page).await);
+    let mut req = app
+        .bare(Method::POST, "/console/sign-in")
+        .header("Cookie", csrf_cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={field}&token={token}"));
+    if let Some(origin) = origin {
+        req = req.header("Origin", origin);
+    }
+    req.send().await.expect("request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_tokens_the_console_needs_a_sign_in() {
+    let env = HashMap::from([("TIDINGS_AUTH".to_string(), "token".to_string())]);
+    let app = spawn_with(Backend::Sqlite, env).await.unwrap();
+    let reader = token(&app, "p1", Role::Reader).await;
+
+    let anonymous = get(&app, "/console/p1", None).await;
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(anonymous.headers()["location"], "/console/sign-in");
+
+    let wrong = sign_in(&app, "tdg_not-a-token", None).await;
+    assert_eq!(wrong.status(), 401);
+    assert!(set_cookie(&wrong, "tidings_console_token").is_none());
+
+    let foreign = sign_in(&app, &reader, Some("https://evil.example")).await;
+    assert_eq!(
+        foreign.status(),
+        403,
+        "a sign-in posted from another origin"
+    );
+
+    let no_csrf = app
+        .bare(Method::POST, "/console/sign-in")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("token={reader}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), 403, "a sign-in without a CSRF token");
+
+    let ok = sign_in(&app, &reader, Some(&app.address)).await;
+    assert_eq!(ok.status(), 303);
+    assert_eq!(ok.headers()["location"], "/console/p1");
+    let cookie = set_cookie(&ok, "tidings_console_token").expect("the session cookie");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    let session = pair(&cookie);
+    assert_eq!(get(&app, "/console/p1", Some(&session)).await.status(), 200);
+    // The token decides the project.
+    assert_eq!(get(&app, "/console/p2", Some(&session)).await.status(), 403);
+    // Home sends a project token to its project.
+    let home = get(&app, "/console", Some(&session)).await;
+    assert_eq!(home.headers()["location"], "/console/p1");
+
+    // A revoked token signs the console out on the next page.
+    let prefix = api_tokens::prefix_of(&reader).to_string();
+    api_tokens::revoke(&app.state.db, &prefix, app.state.now())
+        .await
+        .unwrap();
+    assert_eq!(get(&app, "/console/p1", Some(&session)).await.status(), 303);
+}
