@@ -96,6 +96,7 @@ impl Application {
             secret,
             templates,
             wake,
+            fanouts_ready: fanouts_ready.clone(),
             metrics,
             metadata: Arc::new(MetadataCache::default()),
             fanout_targets,

@@ -82,7 +82,19 @@ pub async fn create(
         ttl,
         grace,
     };
-    let Some(claimed) = claims::create(&state.db, &ctx.project, &name, terms, now).await? else {
+    let outcome = claims::create(
+        &state.db,
+        &state.fanout_targets,
+        &ctx.project,
+        &name,
+        terms,
+        now,
+    )
+    .await?;
+    if outcome.fanned_out {
+        state.fanouts_ready.notify_one();
+    }
+    let Some(claimed) = outcome.claimed else {
         return Ok(HttpResponse::NoContent().finish());
     };
     let claim_id = &claimed.id;

@@ -43,7 +43,7 @@ pub async fn create(
         None => Map::new(),
         Some(v) => body::expect_object(v)?,
     };
-    queue_metadata::validate(&metadata).map_err(ApiError::invalid)?;
+    queue_metadata::validate_for_queue(&name, &metadata).map_err(ApiError::invalid)?;
     state
         .router
         .validate_queue_metadata(&metadata)
@@ -109,7 +109,7 @@ pub async fn patch(
         for change in changes {
             queue_patch::apply(metadata, change)?;
         }
-        queue_metadata::validate(metadata).map_err(ApiError::bad_body)?;
+        queue_metadata::validate_for_queue(&name, metadata).map_err(ApiError::bad_body)?;
         router
             .validate_queue_metadata(metadata)
             .map_err(ApiError::bad_body)?;

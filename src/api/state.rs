@@ -26,6 +26,9 @@ pub struct AppState {
     pub templates: Arc<crate::templates::Templates>,
     /// Wakes the delivery worker after a commit that created work.
     pub wake: Arc<Notify>,
+    /// Wakes the fan-out expansion after a commit that created fan-out
+    /// jobs outside a post (a dead-lettered message).
+    pub fanouts_ready: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     /// Queue metadata, read through; invalidated by this process's writes.
     pub metadata: Arc<MetadataCache>,

@@ -3,6 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::limits::*;
+use super::queue_name::QueueName;
 use super::retry_policy;
 
 /// Reserved keys and the defaults shown when they are absent or falsy.
@@ -70,6 +71,53 @@ fn check_int_range(
     }
 }
 
+/// A queue's claim-count dead-letter policy (`_max_claim_count` with
+/// `_dead_letter_queue`). As in Zaqar, one key without the other does
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterPolicy {
+    /// A message claimed this many times is moved by the next claim.
+    pub max_claim_count: i64,
+    pub queue: QueueName,
+    /// `_dead_letter_queue_messages_ttl`: the moved message's new TTL.
+    pub messages_ttl: Option<i64>,
+}
+
+impl DeadLetterPolicy {
+    pub fn from_metadata(meta: &Map<String, Value>) -> Option<DeadLetterPolicy> {
+        let max_claim_count = meta.get("_max_claim_count")?.as_i64()?;
+        let queue = QueueName::parse(meta.get("_dead_letter_queue")?.as_str()?)?;
+        let messages_ttl = meta
+            .get("_dead_letter_queue_messages_ttl")
+            .and_then(Value::as_i64);
+        Some(DeadLetterPolicy {
+            max_claim_count,
+            queue,
+            messages_ttl,
+        })
+    }
+}
+
+/// The checks of `validate` that need the queue's own name: a dead-letter
+/// queue must be a valid queue name and another queue (a queue that
+/// dead-letters into itself would hand the same message out forever).
+pub fn validate_for_queue(queue: &QueueName, meta: &Map<String, Value>) -> Result<(), String> {
+    validate(meta)?;
+    if let Some(Value::String(dlq)) = meta.get("_dead_letter_queue") {
+        if QueueName::parse(dlq).is_none() {
+            return Err(
+                "_dead_letter_queue: the format of the submitted queue name is not valid.".into(),
+            );
+        }
+        if dlq == queue.as_str() {
+            return Err(format!(
+                "_dead_letter_queue can not be the queue itself ({queue})."
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The reserved-key checks Zaqar runs on PUT and PATCH of queue metadata.
 pub fn validate(meta: &Map<String, Value>) -> Result<(), String> {
     check_int_range(
@@ -93,7 +141,13 @@ pub fn validate(meta: &Map<String, Value>) -> Result<(), String> {
         MAX_MESSAGE_DELAY,
         &format!("The TTL can not exceed {MAX_MESSAGE_DELAY} seconds, and must be at least 0 seconds long."),
     )?;
-    check_int_range(meta, "_max_claim_count", i64::MIN, i64::MAX, "")?;
+    check_int_range(
+        meta,
+        "_max_claim_count",
+        0,
+        i64::MAX,
+        "_max_claim_count must be at least 0.",
+    )?;
     check_int_range(
         meta,
         "_dead_letter_queue_messages_ttl",

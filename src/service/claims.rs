@@ -1,11 +1,23 @@
 //! Claim use cases behind the Zaqar API: claim up to `limit` free messages,
 //! extend a live claim, release one. Each is one transaction, so a claim
-//! row and the messages it holds change together.
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+//! row and the messages it holds change together. With Zaqar's claim-count
+//! dead-letter queues, a message already claimed `_max_claim_count` times
+//! is moved to `_dead_letter_queue` by the next claim instead, in the same
+//! transaction: it is in one queue or the other, never both, never neither,
+//! and moves once.
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use serde_json::Value;
 
+use crate::domain::queue_metadata::{truthy, DeadLetterPolicy};
 use crate::domain::{ProjectId, QueueName};
+use crate::routing::EventTypeTemplate;
 use crate::store;
 use crate::store::entities::{claim, message};
+use crate::store::fanout_targets::FanoutTargets;
+use crate::store::fanouts::NewFanout;
+use crate::store::messages::DeadLetter;
+
+use super::message_posts::notification_dict;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
@@ -31,24 +43,58 @@ pub struct Claimed {
     pub messages: Vec<message::Model>,
 }
 
-/// Claims free messages; `None` when there were none to claim (the caller
-/// answers 204 and no claim row is kept).
+/// What a claim did: what it claimed (`None`: nothing to claim, the caller
+/// answers 204 and no claim row is kept), and whether messages over their
+/// claim count were moved to a dead-letter queue with subscribers (the
+/// fan-out worker then has work).
+#[derive(Debug)]
+pub struct ClaimOutcome {
+    pub claimed: Option<Claimed>,
+    pub dead_lettered: usize,
+    pub fanned_out: bool,
+}
+
+/// Claims free messages, first moving those at the queue's
+/// `_max_claim_count` to its `_dead_letter_queue` (same transaction).
 pub async fn create(
     db: &DatabaseConnection,
+    targets: &FanoutTargets,
     project: &ProjectId,
     queue: &QueueName,
     terms: ClaimTerms,
     now: i64,
-) -> Result<Option<Claimed>, DbErr> {
-    let claim_id = uuid::Uuid::new_v4().to_string();
-    let expires_at = now + terms.ttl * 1000;
+) -> Result<ClaimOutcome, DbErr> {
     let txn = db.begin().await?;
+    let metadata = store::queues::metadata(&txn, project, queue).await?;
+    let policy = DeadLetterPolicy::from_metadata(&metadata);
     let candidates =
         store::messages::free_for_claim(&txn, project, queue, terms.limit, now).await?;
-    if candidates.is_empty() {
-        return Ok(None);
+    let (dead, live): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|m| {
+        policy
+            .as_ref()
+            .is_some_and(|p| m.claim_count >= p.max_claim_count)
+    });
+    let mut fanned_out = false;
+    if let Some(policy) = policy.as_ref().filter(|_| !dead.is_empty()) {
+        let req = ClaimRequest {
+            project,
+            queue,
+            now,
+        };
+        fanned_out = dead_letter(&txn, targets, &req, policy, &dead).await?;
     }
-    let seqs: Vec<i64> = candidates.iter().map(|m| m.seq).collect();
+    let nothing = |fanned_out| ClaimOutcome {
+        claimed: None,
+        dead_lettered: dead.len(),
+        fanned_out,
+    };
+    if live.is_empty() {
+        txn.commit().await?;
+        return Ok(nothing(fanned_out));
+    }
+    let claim_id = uuid::Uuid::new_v4().to_string();
+    let expires_at = now + terms.ttl * 1000;
+    let seqs: Vec<i64> = live.iter().map(|m| m.seq).collect();
     store::messages::apply_claim(
         &txn,
         &seqs,
@@ -71,15 +117,26 @@ pub async fn create(
         },
     )
     .await?;
-    let claimed = store::messages::claimed_by(&txn, &claim_id, now).await?;
+    let messages = store::messages::claimed_by(&txn, &claim_id, now).await?;
     txn.commit().await?;
-    if claimed.is_empty() {
-        return Ok(None);
+    if messages.is_empty() {
+        return Ok(nothing(fanned_out));
     }
-    Ok(Some(Claimed {
-        id: claim_id,
-        messages: claimed,
-    }))
+    Ok(ClaimOutcome {
+        claimed: Some(Claimed {
+            id: claim_id,
+            messages,
+        }),
+        dead_lettered: dead.len(),
+        fanned_out,
+    })
+}
+
+/// Where a claim happens, for the dead-letter move.
+struct ClaimRequest<'a> {
+    project: &'a ProjectId,
+    queue: &'a QueueName,
+    now: i64,
 }
 
 /// Renews a live claim from now on, with new `ttl` and `grace`.
@@ -119,4 +176,79 @@ pub async fn release(
         store::messages::release_claim(&txn, id).await?;
     }
     txn.commit().await
+}
+
+/// Moves `dead` into the policy's queue (created if missing, as posting
+/// would) and queues the notifications its subscribers are owed, as if the
+/// messages had been posted there. Returns whether fan-out jobs were made.
+async fn dead_letter(
+    txn: &sea_orm::DatabaseTransaction,
+    targets: &FanoutTargets,
+    req: &ClaimRequest<'_>,
+    policy: &DeadLetterPolicy,
+    dead: &[message::Model],
+) -> Result<bool, DbErr> {
+    store::queues::create_if_absent(
+        txn,
+        req.project,
+        &policy.queue,
+        &Default::default(),
+        req.now,
+    )
+    .await?;
+    let mut moved: Vec<message::Model> = dead.to_vec();
+    let dlq_metadata = store::queues::metadata(txn, req.project, &policy.queue).await?;
+    let template = EventTypeTemplate::for_queue(&dlq_metadata);
+    for m in &mut moved {
+        if let Ok(body) = serde_json::from_str::<Value>(&m.body) {
+            m.event_type = template.derive(&body);
+        }
+    }
+    store::messages::move_to_dead_letter(
+        txn,
+        &moved,
+        DeadLetter {
+            queue: &policy.queue,
+            ttl: policy.messages_ttl,
+            now: req.now,
+        },
+    )
+    .await?;
+    tracing::info!(
+        queue = %req.queue,
+        dead_letter_queue = %policy.queue,
+        moved = moved.len(),
+        "messages over their claim count moved to the dead-letter queue"
+    );
+    if !targets
+        .any_active(txn, req.project.as_str(), policy.queue.as_str(), req.now)
+        .await?
+    {
+        return Ok(false);
+    }
+    let delay_enabled = dlq_metadata
+        .get("_default_message_delay")
+        .map(truthy)
+        .unwrap_or(false);
+    let jobs: Vec<NewFanout> = moved
+        .iter()
+        .map(|m| {
+            let body = serde_json::from_str::<Value>(&m.body).unwrap_or(Value::Null);
+            let ttl = policy.messages_ttl.unwrap_or(m.ttl);
+            NewFanout {
+                project: req.project.as_str().to_string(),
+                queue: policy.queue.as_str().to_string(),
+                message_id: m.id.clone(),
+                payload: notification_dict(&policy.queue, ttl, &body, delay_enabled.then_some(0)),
+                created_at: req.now,
+                event_type: m.event_type.clone(),
+            }
+        })
+        .collect();
+    let mut writes = store::batch::WriteBatch::new();
+    for statement in store::fanouts::insert_statements(txn.get_database_backend(), jobs) {
+        writes.push(statement);
+    }
+    writes.execute(txn).await?;
+    Ok(true)
 }

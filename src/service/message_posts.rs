@@ -172,7 +172,12 @@ async fn commit(
                 project: post.project.as_str().to_string(),
                 queue: post.queue.as_str().to_string(),
                 message_id: m.id.clone(),
-                payload: notification_dict(&post.queue, m, post.delay_enabled),
+                payload: notification_dict(
+                    &post.queue,
+                    m.ttl,
+                    &m.body,
+                    post.delay_enabled.then_some(m.delay),
+                ),
                 created_at: post.now,
                 event_type: m.event_type.clone(),
             });
@@ -190,12 +195,17 @@ async fn commit(
 /// The dict Zaqar's notifier delivers for one posted message: the
 /// sanitized entry (`ttl`, `body`, `delay` only on delay-enabled queues),
 /// then `Message_Type` and `queue_name`, in that key order.
-fn notification_dict(queue: &QueueName, m: &NewMessage, delay_enabled: bool) -> Value {
+pub(crate) fn notification_dict(
+    queue: &QueueName,
+    ttl: i64,
+    body: &Value,
+    delay: Option<i64>,
+) -> Value {
     let mut dict = serde_json::Map::new();
-    dict.insert("ttl".into(), json!(m.ttl));
-    dict.insert("body".into(), m.body.clone());
-    if delay_enabled {
-        dict.insert("delay".into(), json!(m.delay));
+    dict.insert("ttl".into(), json!(ttl));
+    dict.insert("body".into(), body.clone());
+    if let Some(delay) = delay {
+        dict.insert("delay".into(), json!(delay));
     }
     dict.insert("Message_Type".into(), json!("Notification"));
     dict.insert("queue_name".into(), json!(queue.as_str()));

@@ -369,3 +369,54 @@ pub async fn project_volume(
         .await?;
     Ok((total - claimed, claimed))
 }
+
+/// Where a dead-lettered message goes and for how long it lives there.
+pub struct DeadLetter<'a> {
+    pub queue: &'a QueueName,
+    /// `_dead_letter_queue_messages_ttl`: the moved message's new TTL, its
+    /// life starting at the move; None keeps TTL and expiry.
+    pub ttl: Option<i64>,
+    pub now: i64,
+}
+
+/// Moves messages (read under the caller's transaction, still free) to a
+/// dead-letter queue: each row is deleted and written again under the same
+/// id, so it gets a new `seq` and lists after what the DLQ already holds.
+/// The claim count stays; the message is free in its new queue.
+pub async fn move_to_dead_letter(
+    db: &impl ConnectionTrait,
+    rows: &[message::Model],
+    to: DeadLetter<'_>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let seqs: Vec<i64> = rows.iter().map(|m| m.seq).collect();
+    delete_by_seqs(db, &seqs).await?;
+    let moved = rows.iter().map(|m| {
+        let (ttl, expires_at) = match to.ttl {
+            Some(ttl) => (ttl, to.now + ttl * 1000),
+            None => (m.ttl, m.expires_at),
+        };
+        message::ActiveModel {
+            id: Set(m.id.clone()),
+            project: Set(m.project.clone()),
+            queue: Set(to.queue.as_str().to_string()),
+            body: Set(m.body.clone()),
+            ttl: Set(ttl),
+            client_id: Set(m.client_id.clone()),
+            created_at: Set(m.created_at),
+            expires_at: Set(expires_at),
+            visible_at: Set(m.visible_at),
+            claim_id: Set(None),
+            claim_expires_at: Set(None),
+            claim_count: Set(m.claim_count),
+            event_type: Set(m.event_type.clone()),
+            ..Default::default()
+        }
+    });
+    Message::insert_many(moved)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}

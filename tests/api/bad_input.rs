@@ -250,6 +250,26 @@ fn cases() -> Vec<Case> {
         put_queue(json!({"_enable_encrypt_messages": "yes"})).expect(400, API, ""),
         put_queue(json!({"_max_claim_count": "many"})).expect(400, API, ""),
         put_queue(json!({"_dead_letter_queue_messages_ttl": 1.5})).expect(400, API, ""),
+        put_queue(json!({"_max_claim_count": -1})).expect(
+            400,
+            API,
+            "_max_claim_count must be at least 0.",
+        ),
+        put_queue(json!({"_dead_letter_queue": "q", "_max_claim_count": 2})).expect(
+            400,
+            API,
+            "_dead_letter_queue can not be the queue itself (q).",
+        ),
+        put_queue(json!({"_dead_letter_queue": "no spaces"})).expect(
+            400,
+            API,
+            "_dead_letter_queue: the format of the submitted queue name is not valid.",
+        ),
+        put_queue(json!({"_dead_letter_queue_messages_ttl": 59})).expect(
+            400,
+            API,
+            "The TTL for a message may not exceed 1209600 seconds, and must be at least 60 seconds long.",
+        ),
         put_queue(json!({"_retry_policy": {"minimum_delay": 20, "maximum_delay": 25}}))
             .expect(400, API, ""),
         put_queue(json!({"_retry_policy": {"retry_backoff_function": "cubic"}}))
@@ -440,6 +460,14 @@ fn cases() -> Vec<Case> {
             json!([{"op": "replace", "path": "/metadata/_enable_encrypt_messages", "value": "no"}]),
         ))
         .expect(400, BODY, ""),
+        patch(body(
+            json!([{"op": "add", "path": "/metadata/_dead_letter_queue", "value": "q"}]),
+        ))
+        .expect(400, BODY, "_dead_letter_queue can not be the queue itself (q)."),
+        patch(body(
+            json!([{"op": "add", "path": "/metadata/_max_claim_count", "value": -3}]),
+        ))
+        .expect(400, BODY, "_max_claim_count must be at least 0."),
         // Content type and parameters
         case(Method::PUT, "/v2/queues/q", Some("a=1".into()))
             .header("Content-Type", Some("application/x-www-form-urlencoded"))

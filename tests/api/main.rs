@@ -19,6 +19,7 @@ mod claims;
 mod confirmation;
 mod console;
 mod credentials;
+mod dead_letters;
 mod delivery;
 mod messages;
 mod misc;
