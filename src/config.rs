@@ -12,8 +12,10 @@ use toml::{Table, Value};
 use crate::routing::{NotificationType, NotificationTypes, Policy, Router};
 
 mod keys;
+mod keystone;
 
 pub use keys::{key, variables, Key, Kind, CONFIG_VAR, ENV_PREFIX, KEYS, TABLE_KEYS};
+pub use keystone::KeystoneSettings;
 
 /// A secret that never shows up in `Debug` output or logs.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -61,6 +63,9 @@ pub enum AuthMode {
     None,
     /// Every API call carries a token from `tidings token create`.
     Token,
+    /// Every API call carries a Keystone token (`X-Auth-Token`), which
+    /// Keystone validates; tokens from `tidings token create` work too.
+    Keystone,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -76,6 +81,13 @@ pub struct Settings {
     pub bind: String,
     /// Unset: `none`, allowed only while `bind` is a loopback address.
     pub auth: Option<AuthMode>,
+    pub keystone_url: Option<String>,
+    pub keystone_user: String,
+    pub keystone_password: Option<Secret>,
+    pub keystone_project: String,
+    pub keystone_domain: String,
+    pub keystone_roles: Vec<String>,
+    pub keystone_cache_secs: u64,
     /// Unset: 100 in token mode, none otherwise.
     pub project_rate_limit: Option<f64>,
     pub project_burst: Option<u32>,
@@ -119,6 +131,17 @@ impl Default for Settings {
         Settings {
             bind: "127.0.0.1:8888".into(),
             auth: None,
+            keystone_url: None,
+            keystone_user: "tidings".into(),
+            keystone_password: None,
+            keystone_project: "service".into(),
+            keystone_domain: "Default".into(),
+            keystone_roles: vec![
+                "admin=admin".into(),
+                "member=admin".into(),
+                "reader=reader".into(),
+            ],
+            keystone_cache_secs: 60,
             project_rate_limit: None,
             project_burst: None,
             confirmations_per_address_hour: 5,
@@ -188,6 +211,9 @@ impl Settings {
                 "TIDINGS_BIND={} is reachable from other machines, and without authentication anyone there could read and write every project: set TIDINGS_AUTH=token (and create a token with `tidings token create`), or TIDINGS_AUTH=none to accept that",
                 self.bind
             );
+        }
+        if self.auth_mode() == AuthMode::Keystone {
+            self.keystone()?;
         }
         if self
             .project_rate_limit
@@ -284,7 +310,7 @@ impl Settings {
     /// Requests per second per project in force (0: no limit) and the burst.
     pub fn project_rate(&self) -> (f64, u32) {
         let rate = self.project_rate_limit.unwrap_or(match self.auth_mode() {
-            AuthMode::Token => 100.0,
+            AuthMode::Token | AuthMode::Keystone => 100.0,
             AuthMode::None => 0.0,
         });
         let burst = self

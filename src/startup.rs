@@ -89,6 +89,12 @@ impl Application {
             per_project: KeyedLimit::new(rate, burst),
             per_page_client: KeyedLimit::new(f64::from(page_rate) / 60.0, page_rate),
         };
+        let keystone = match settings.auth_mode() {
+            crate::config::AuthMode::Keystone => Some(crate::service::keystone::Keystone::new(
+                settings.keystone()?,
+            )?),
+            _ => None,
+        };
         let state = AppState {
             db,
             clock: options.clock,
@@ -103,6 +109,7 @@ impl Application {
             posts,
             router,
             limits: Arc::new(limits),
+            keystone,
         };
 
         let data = web::Data::new(state.clone());

@@ -1,5 +1,5 @@
-//! `TIDINGS_AUTH=token`: every request shows a token before its handler
-//! runs, except the public ones (version discovery, the links in emails,
+//! `TIDINGS_AUTH=token` or `keystone`: every request shows a token before
+//! its handler runs, except the public ones (version discovery, the links in emails,
 //! whose signed token is the credential) and pre-signed URL requests
 //! (whose signature is checked here and again by `RequestContext`).
 //!
@@ -8,6 +8,11 @@
 //! that names another project is refused. A `*` token acts in the project
 //! the request names. 401 means "no usable token", 403 "this token may not
 //! do that"; both carry Zaqar's error body.
+//!
+//! In keystone mode a token that does not look like one of ours
+//! (`tdg_...`) goes to Keystone (`service::keystone`), which decides its
+//! project and, through `keystone_roles`, its role; ours keep working
+//! there too, so a `*` admin token still opens the server-wide views.
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -20,8 +25,9 @@ use super::state::AppState;
 use super::subscriptions::is_link_request;
 use crate::config::AuthMode;
 use crate::domain::{ProjectId, Role, TokenScope};
-use crate::error::ApiError;
+use crate::error::{error_chain, ApiError};
 use crate::service::api_tokens::{self, Principal};
+use crate::service::keystone::{Keystone, Refusal};
 
 /// What the token granted this request.
 #[derive(Debug, Clone)]
@@ -37,7 +43,7 @@ pub async fn authorize(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    if let Some(state) = state.filter(|s| s.settings.auth_mode() == AuthMode::Token) {
+    if let Some(state) = state.filter(|s| s.settings.auth_mode() != AuthMode::None) {
         let needed = requirement(
             req.method(),
             req.match_pattern().as_deref(),
@@ -96,12 +102,48 @@ async fn check(
             description: "This request needs an API token: send it as X-Auth-Token or as Authorization: Bearer.",
         });
     };
-    let principal = api_tokens::authenticate(&state.db, presented, state.now())
-        .await?
-        .map_err(|problem| ApiError::Unauthorized {
-            description: problem.describe(),
-        })?;
+    let principal = match &state.keystone {
+        Some(keystone) if !presented.starts_with(api_tokens::TOKEN_PREFIX) => {
+            keystone_principal(keystone, presented, state.now()).await?
+        }
+        _ => api_tokens::authenticate(&state.db, presented, state.now())
+            .await?
+            .map_err(|problem| ApiError::Unauthorized {
+                description: problem.describe(),
+            })?,
+    };
     grant(&principal, req, role, server_wide).map(Some)
+}
+
+/// A Keystone token as a principal of one project.
+async fn keystone_principal(
+    keystone: &Keystone,
+    presented: &str,
+    now: i64,
+) -> Result<Principal, ApiError> {
+    let outcome = keystone.authenticate(presented, now).await.map_err(|err| {
+        tracing::warn!(error = %error_chain(&err), "Keystone token validation failed");
+        ApiError::unavailable(
+            "The token could not be validated: Keystone did not answer. Try again shortly.",
+        )
+    })?;
+    match outcome {
+        Ok(found) => Ok(Principal {
+            scope: TokenScope::Project(found.project),
+            role: found.role,
+            prefix: format!("of Keystone user {:?}", found.user),
+        }),
+        Err(Refusal::Invalid) => Err(ApiError::Unauthorized {
+            description: "The Keystone token is not valid (unknown, expired or revoked).",
+        }),
+        Err(Refusal::NoProject) => Err(ApiError::Unauthorized {
+            description: "The Keystone token is not scoped to a project: ask Keystone for a project-scoped token.",
+        }),
+        Err(Refusal::NoMappedRole { roles }) => Err(forbidden(format!(
+            "None of this token's Keystone roles ({}) maps to a tidings role (TIDINGS_KEYSTONE_ROLES).",
+            roles.join(", ")
+        ))),
+    }
 }
 
 fn grant(

@@ -9,6 +9,7 @@ use crate::domain::secret_key::SecretKey;
 use crate::metrics::Metrics;
 use crate::routing::Router;
 use crate::service::abuse_limits::AbuseLimits;
+use crate::service::keystone::Keystone;
 use crate::service::message_posts::MessagePosts;
 use crate::service::Deps;
 use crate::store::fanout_targets::FanoutTargets;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub router: Arc<Router>,
     /// Requests per project and per public-page client.
     pub limits: Arc<AbuseLimits>,
+    /// With `TIDINGS_AUTH=keystone`: validates Keystone tokens.
+    pub keystone: Option<Arc<Keystone>>,
 }
 
 impl AppState {

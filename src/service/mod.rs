@@ -7,6 +7,7 @@ pub mod claims;
 pub mod confirmation;
 pub mod confirmation_cap;
 mod deps;
+pub mod keystone;
 pub mod link_actions;
 pub mod message_deletes;
 pub mod message_posts;

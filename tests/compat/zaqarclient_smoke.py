@@ -3,9 +3,14 @@
 calls listed in zaqar-v2.md section 6 ("Smoke-test calls").
 
 Usage: zaqarclient_smoke.py http://127.0.0.1:PORT [TOKEN]
+       zaqarclient_smoke.py http://127.0.0.1:PORT --keystone AUTH_URL USER PASSWORD PROJECT
 With TOKEN (TIDINGS_AUTH=token) the client sends it the way OpenStack users
 do with a pre-made token: the keystone backend with os_auth_token and the
 endpoint given, which puts it in X-Auth-Token and asks Keystone nothing.
+With --keystone (TIDINGS_AUTH=keystone) the client is given no endpoint:
+it logs in to Keystone with the user's password, finds tidings as the
+`messaging` endpoint of the catalog (which must be PORT's) and sends no
+X-Project-Id, so the token alone decides the project.
 Exits non-zero (with a traceback) on the first failed check.
 """
 import json
@@ -27,14 +32,39 @@ def check(cond, what):
     print("ok:", what)
 
 
-def main(endpoint, token=None):
-    if token is None:
+def keystone_login(endpoint, auth_url, user, password, project):
+    """Options for the keystone backend, a token and the project id, as
+    Keystone gives them to this user."""
+    options = {"os_auth_url": auth_url, "os_username": user,
+               "os_password": password, "os_project_name": project,
+               "os_user_domain_name": "Default",
+               "os_project_domain_name": "Default"}
+    # keystoneauth1 comes with python-zaqarclient: the same login it does.
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity import v3
+    session = ks_session.Session(auth=v3.Password(
+        auth_url=auth_url, username=user, password=password,
+        project_name=project, user_domain_name="Default",
+        project_domain_name="Default"))
+    listed = session.get_endpoint(service_type="messaging", interface="public")
+    check(listed.rstrip("/") == endpoint, "catalog names tidings as messaging")
+    return options, session.get_token(), session.get_project_id()
+
+
+def main(endpoint, token=None, keystone=None):
+    global PROJECT
+    url = endpoint
+    if keystone is not None:
+        options, token, PROJECT = keystone_login(endpoint, *keystone)
+        auth_opts = {"backend": "keystone", "options": options}
+        url = None
+    elif token is None:
         auth_opts = {"backend": "noauth", "options": {"os_project_id": PROJECT}}
     else:
         auth_opts = {"backend": "keystone",
                      "options": {"os_auth_token": token, "os_project_id": PROJECT}}
     conf = {"auth_opts": auth_opts, "client_uuid": CLIENT_UUID}
-    cli = client.Client(endpoint, version=2, conf=conf)
+    cli = client.Client(url, version=2, conf=conf)
 
     # 10. ping and JSON home
     check(cli.ping() is True, "ping")
@@ -171,6 +201,10 @@ def main(endpoint, token=None):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (2, 3):
-        sys.exit("usage: zaqarclient_smoke.py ENDPOINT [TOKEN]")
-    main(sys.argv[1].rstrip("/"), sys.argv[2] if len(sys.argv) == 3 else None)
+    args = sys.argv[1:]
+    if len(args) == 6 and args[1] == "--keystone":
+        main(args[0].rstrip("/"), keystone=args[2:])
+    elif len(args) in (1, 2):
+        main(args[0].rstrip("/"), args[1] if len(args) == 2 else None)
+    else:
+        sys.exit("usage: zaqarclient_smoke.py ENDPOINT [TOKEN | --keystone AUTH_URL USER PASSWORD PROJECT]")
