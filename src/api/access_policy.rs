@@ -83,13 +83,17 @@ const WRITES: &[(&str, &[&str], Role)] = &[
 pub const UNSUBSCRIBE_LINK: &str = "/v2/queues/{queue}/subscriptions/{subscription_id}/unsubscribe";
 pub const METRICS: &str = "/metrics";
 /// Server-wide views and actions: a `*` token with the admin role, for
-/// every method (the server suppression list, bounce intake and audit).
+/// every method (the server suppression list, bounce intake).
 const SERVER_ADMIN: &[&str] = &[
     "/v2/server/suppressions",
     "/v2/server/suppressions/{address}",
     "/v2/bounces",
     "/v2/bounces/{bounce_id}",
 ];
+/// The bounce audit trail: a project's admin reads its own project's
+/// bounces (the handler narrows the list), a `*` admin every one; only a
+/// `*` admin posts one (the intake acts on any project).
+const BOUNCE_AUDIT: &[&str] = &["/v2/bounces", "/v2/bounces/{bounce_id}"];
 const CONSOLE: &str = "/console";
 const CONSOLE_SUBPATHS: &str = "/console/";
 
@@ -107,6 +111,9 @@ pub fn requirement(method: &Method, pattern: Option<&str>, is_link: bool) -> Req
     }
     if pattern == METRICS {
         return Requirement::Server(Role::Reader);
+    }
+    if BOUNCE_AUDIT.contains(&pattern) && matches!(*method, Method::GET | Method::HEAD) {
+        return Requirement::Project(Role::Admin);
     }
     if SERVER_ADMIN.contains(&pattern) {
         return Requirement::Server(Role::Admin);
@@ -160,6 +167,18 @@ mod tests {
         );
         assert_eq!(
             requirement(&post, Some("/v2/bounces"), false),
+            Requirement::Server(Role::Admin)
+        );
+        assert_eq!(
+            requirement(&get, Some("/v2/bounces"), false),
+            Requirement::Project(Role::Admin)
+        );
+        assert_eq!(
+            requirement(&get, Some("/v2/bounces/{bounce_id}"), false),
+            Requirement::Project(Role::Admin)
+        );
+        assert_eq!(
+            requirement(&Method::DELETE, Some("/v2/bounces/{bounce_id}"), false),
             Requirement::Server(Role::Admin)
         );
         assert_eq!(

@@ -1,14 +1,17 @@
-//! Bounce intake and its audit trail (a `*` admin in token mode):
-//! `POST /v2/bounces` takes one raw message (a DSN or an ARF report),
+//! Bounce intake and its audit trail: `POST /v2/bounces` (a `*` admin in
+//! token mode) takes one raw message (a DSN or an ARF report),
 //! `GET /v2/bounces` lists what came in, `GET /v2/bounces/{id}` shows one
-//! with the raw report.
-use actix_web::{web, HttpRequest, HttpResponse};
+//! with the raw report. A project's admin sees its own project's bounces
+//! only; a `*` admin sees every one, unmatched reports included.
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
+use super::authorize::Granted;
 use super::body;
 use super::context::check_content_negotiation;
 use super::params::Params;
 use super::state::AppState;
+use crate::config::AuthMode;
 use crate::domain::bounce_report;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use crate::error::{ApiError, ApiResult};
@@ -72,11 +75,44 @@ pub async fn post(
     Ok(HttpResponse::Created().json(bounce_json(&processed.row, false)))
 }
 
+/// Which project's bounces the caller may read: `Ok(None)` is every
+/// bounce (a `*` admin, or no authentication), `Ok(Some(p))` only
+/// project `p`'s (a project's admin; the token decides, and a `?project=`
+/// naming another project is a 403).
+fn visible_project(
+    state: &AppState,
+    req: &HttpRequest,
+    asked: Option<&str>,
+) -> ApiResult<Option<String>> {
+    let granted = req.extensions().get::<Granted>().cloned();
+    match granted {
+        Some(Granted {
+            project: Some(mine),
+            ..
+        }) => match asked {
+            Some(other) if other != mine.as_str() => Err(ApiError::forbidden(
+                "Forbidden",
+                "A project's token reads its own project's bounces only.",
+            )),
+            _ => Ok(Some(mine.as_str().to_string())),
+        },
+        Some(Granted { project: None, .. }) => Ok(asked.map(String::from)),
+        // No token was checked: fine without authentication; otherwise
+        // (a pre-signed URL) not for the audit trail.
+        None if state.settings.auth_mode() == AuthMode::None => Ok(asked.map(String::from)),
+        None => Err(ApiError::forbidden(
+            "Forbidden",
+            "The bounce audit trail needs an admin token.",
+        )),
+    }
+}
+
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     check_content_negotiation(&req)?;
     let params = Params::parse(req.query_string());
     let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
-    let project = params.str("project");
+    let project = visible_project(&state, &req, params.str("project"))?;
+    let project = project.as_deref();
     let rows = bounces::list(&state.db, project, params.str("marker"), limit as u64).await?;
     let links = match rows.last() {
         Some(last) if rows.len() as i64 == limit => {
@@ -101,7 +137,11 @@ pub async fn get(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     check_content_negotiation(&req)?;
-    match bounces::get(&state.db, &path).await? {
+    let visible = visible_project(&state, &req, None)?;
+    let row = bounces::get(&state.db, &path)
+        .await?
+        .filter(|row| visible.is_none() || row.project == visible);
+    match row {
         Some(row) => Ok(HttpResponse::Ok().json(bounce_json(&row, true))),
         None => Err(ApiError::not_found(format!(
             "Bounce {} does not exist",

@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::links;
 use crate::domain::secret_key::SecretKey;
+use crate::domain::suppression::{suppression_key, Suppressed};
 use crate::drivers::amqp::AmqpDriver;
 use crate::drivers::email::{
     self, AlertRequest, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
@@ -23,7 +24,7 @@ use crate::drivers::webhook::{self, WebhookDriver, WebhookRequest};
 use crate::drivers::{AttemptOutcome, Verdict};
 use crate::store::entities::subscription;
 use crate::store::metadata_cache::MetadataCache;
-use crate::store::{suppressions, verp};
+use crate::store::{bounces, suppressions, verp};
 use crate::templates::Templates;
 
 pub struct Channels {
@@ -44,8 +45,25 @@ type Policies = (Option<Value>, Option<Value>);
 /// delivery's VERP address when bounces are wired.
 #[derive(Debug, Default)]
 struct Envelope {
-    held_back: Vec<String>,
+    /// The subscription's project (whose bounce streaks a sent email ends).
+    project: String,
+    held_back: Vec<Suppressed>,
     sender: Option<String>,
+}
+
+/// One suppressed address for the delivery log, masked:
+/// `a***@example.com (hard_bounce, project list)`.
+fn describe(suppressed: &Suppressed) -> String {
+    let list = if suppressed.server_wide {
+        "server-wide"
+    } else {
+        "project"
+    };
+    format!(
+        "{} ({}, {list} list)",
+        email::mask_address(&suppressed.address),
+        suppressed.reason
+    )
 }
 
 /// A permanent failure found before anything was sent (a subscriber or
@@ -177,6 +195,7 @@ impl Channels {
             Err(reason) => return Ok(Err(reason)),
         };
         Ok(Ok(Envelope {
+            project: sub.project.clone(),
             held_back,
             sender: self.envelope_sender(job, now).await?,
         }))
@@ -190,7 +209,7 @@ impl Channels {
         sub: &subscription::Model,
         options: &Map<String, Value>,
         now: i64,
-    ) -> anyhow::Result<Result<Vec<String>, String>> {
+    ) -> anyhow::Result<Result<Vec<Suppressed>, String>> {
         let Ok(recipients) = email::recipients(&sub.subscriber, &Value::Object(options.clone()))
         else {
             return Ok(Ok(Vec::new()));
@@ -198,23 +217,9 @@ impl Channels {
         let suppressed =
             suppressions::suppressed_among(&self.db, &sub.project, &recipients, now).await?;
         if suppressed.is_empty() || suppressed.len() < recipients.len() {
-            return Ok(Ok(suppressed.into_iter().map(|s| s.address).collect()));
+            return Ok(Ok(suppressed));
         }
-        let why: Vec<String> = suppressed
-            .iter()
-            .map(|s| {
-                let list = if s.server_wide {
-                    "server-wide"
-                } else {
-                    "project"
-                };
-                format!(
-                    "{} ({}, {list} list)",
-                    email::mask_address(&s.address),
-                    s.reason
-                )
-            })
-            .collect();
+        let why: Vec<String> = suppressed.iter().map(describe).collect();
         Ok(Err(format!("suppressed: {}", why.join(", "))))
     }
 
@@ -376,6 +381,22 @@ impl Channels {
         Ok(self.send_email(composed, envelope).await)
     }
 
+    /// An email the relay accepted ends its recipients' runs of temporary
+    /// bounces. A failure here costs only an early soft-bounce suppression
+    /// later, so it is logged rather than failing the sent delivery.
+    async fn end_bounce_streaks(&self, project: &str, message: &OutgoingEmail) {
+        let keys: Vec<String> = message
+            .to
+            .iter()
+            .chain(&message.cc)
+            .chain(&message.bcc)
+            .map(|a| suppression_key(a))
+            .collect();
+        if let Err(err) = bounces::reset_streaks(&self.db, project, &keys).await {
+            tracing::warn!(error = %err, "could not reset the bounce streaks of a sent email");
+        }
+    }
+
     async fn send_email(
         &self,
         composed: anyhow::Result<OutgoingEmail>,
@@ -385,10 +406,23 @@ impl Channels {
         match composed {
             Ok(mut message) => {
                 for list in [&mut message.to, &mut message.cc, &mut message.bcc] {
-                    list.retain(|a| !envelope.held_back.contains(a));
+                    list.retain(|a| !envelope.held_back.iter().any(|s| &s.address == a));
                 }
                 message.envelope_from = envelope.sender.clone();
-                self.mailer.send(&message).await
+                let mut outcome = self.mailer.send(&message).await;
+                if outcome.verdict == Verdict::Delivered {
+                    self.end_bounce_streaks(&envelope.project, &message).await;
+                    if !envelope.held_back.is_empty() {
+                        let dropped: Vec<String> =
+                            envelope.held_back.iter().map(describe).collect();
+                        outcome.detail = format!(
+                            "{}; not sent to, suppressed: {}",
+                            outcome.detail,
+                            dropped.join(", ")
+                        );
+                    }
+                }
+                outcome
             }
             Err(err) => {
                 let mut outcome = refused(format!(

@@ -133,3 +133,21 @@ pub async fn reset_streak(
         .await?;
     Ok(())
 }
+
+/// Every streak of these addresses (stored form) starts over: an email to
+/// them was accepted, so the temporary failures were not "in a row".
+pub async fn reset_streaks(
+    db: &impl ConnectionTrait,
+    project: &str,
+    addresses: &[String],
+) -> Result<(), DbErr> {
+    if addresses.is_empty() {
+        return Ok(());
+    }
+    BounceStreak::delete_many()
+        .filter(bounce_streak::Column::Project.eq(project))
+        .filter(bounce_streak::Column::Address.is_in(addresses.iter().cloned()))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -108,9 +108,36 @@ struct Fixture {
     message: String,
     subscription: String,
     claim: String,
+    bounce: String,
 }
 
-/// A queue with a message, a claim and a webhook subscription in P1.
+/// A listed address of P1's, which no other project may see or lift.
+const P1_SUPPRESSED: &str = "p1-listed@example.com";
+
+/// A bounce of P1's as the intake keeps it (the intake itself needs a
+/// delivery with a VERP token; tests/api/bounces.rs drives that).
+async fn p1_bounce(app: &TestApp) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    tidings::store::bounces::insert(
+        &app.state.db,
+        tidings::store::entities::bounce::Model {
+            id: id.clone(),
+            received_at: app.state.now(),
+            project: Some(P1.into()),
+            delivery_id: None,
+            kind: Some("dsn".into()),
+            classification: "permanent".into(),
+            details: json!({"recipients": [{"address": "p1-bounced@example.com"}]}).to_string(),
+            raw: "To: p1-bounced@example.com\r\n\r\nbounced\r\n".into(),
+        },
+    )
+    .await
+    .unwrap();
+    id
+}
+
+/// A queue with a message, a claim and a webhook subscription in P1, a
+/// suppressed address and a bounce.
 async fn fixture(app: &TestApp, admin: &str) -> Fixture {
     let setup = |method, path: &str, body| route(method, path, body, Role::Admin);
     let (s, _) = call(
@@ -171,18 +198,52 @@ async fn fixture(app: &TestApp, admin: &str) -> Fixture {
         .next()
         .unwrap()
         .to_string();
+    let (s, body) = call(
+        app,
+        &setup(
+            Method::PUT,
+            &format!("/v2/suppressions/{P1_SUPPRESSED}"),
+            Some(json!({"reason": "manual"})),
+        ),
+        Some(admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
     Fixture {
         message,
         subscription,
         claim,
+        bounce: p1_bounce(app).await,
     }
 }
 
 /// Every API route, the least role it needs, destructive ones last.
 fn routes(f: &Fixture) -> Vec<Route> {
-    let (m, s, c) = (&f.message, &f.subscription, &f.claim);
+    let (m, s, c, b) = (&f.message, &f.subscription, &f.claim, &f.bounce);
     let q = "/v2/queues/q";
     vec![
+        route(Method::GET, "/v2/suppressions", None, Role::Reader),
+        route(
+            Method::GET,
+            &format!("/v2/suppressions/{P1_SUPPRESSED}"),
+            None,
+            Role::Reader,
+        ),
+        route(Method::GET, "/v2/bounces", None, Role::Admin),
+        route(Method::GET, &format!("/v2/bounces/{b}"), None, Role::Admin),
+        route(
+            Method::PUT,
+            "/v2/suppressions/new@example.com",
+            Some(json!({"reason": "manual"})),
+            Role::Subscriber,
+        ),
+        route(
+            Method::DELETE,
+            &format!("/v2/suppressions/{P1_SUPPRESSED}"),
+            None,
+            Role::Admin,
+        ),
         route(Method::GET, "/v2/", None, Role::Reader),
         route(Method::GET, "/v2/ping", None, Role::Reader),
         route(Method::HEAD, "/v2/ping", None, Role::Reader),
@@ -353,10 +414,12 @@ async fn p1_view(app: &TestApp, admin: &str, f: &Fixture) -> Vec<(u16, Value)> {
         format!("/v2/queues/q/messages/{}", f.message),
         format!("/v2/queues/q/subscriptions/{}", f.subscription),
         format!("/v2/queues/q/claims/{}", f.claim),
+        format!("/v2/suppressions/{P1_SUPPRESSED}"),
+        format!("/v2/bounces/{}", f.bounce),
     ] {
         let (status, mut body) = call(
             app,
-            &route(Method::GET, &path, None, Role::Reader),
+            &route(Method::GET, &path, None, Role::Admin),
             Some(admin),
             None,
         )
@@ -421,7 +484,13 @@ async fn every_route_and_role(backend: Backend) {
         assert!(status < 500, "{} {}: {status}", r.method, r.path);
         // Not a trace of P1's messages or subscriber.
         let text = body.to_string();
-        for p1_data in ["127.0.0.1:9/hook", "\"n\":1", "\"n\":2"] {
+        for p1_data in [
+            "127.0.0.1:9/hook",
+            "\"n\":1",
+            "\"n\":2",
+            "p1-listed",
+            "p1-bounced",
+        ] {
             assert!(!text.contains(p1_data), "{} {}: {text}", r.method, r.path);
         }
     }
@@ -455,6 +524,57 @@ async fn every_route_and_role(backend: Backend) {
     let _ = t.star_reader;
 }
 crate::backend_test!(every_route_and_role);
+
+/// The server-wide routes: a `*` admin token, and nothing else.
+async fn server_routes_need_a_star_admin(backend: Backend) {
+    let Some(app) = token_app(backend).await else {
+        return;
+    };
+    let t = tokens(&app).await;
+    let listed = "/v2/server/suppressions/star-listed@example.com";
+    let server_routes = [
+        route(Method::GET, "/v2/server/suppressions", None, Role::Admin),
+        route(
+            Method::PUT,
+            listed,
+            Some(json!({"reason": "manual"})),
+            Role::Admin,
+        ),
+        route(Method::GET, listed, None, Role::Admin),
+        route(Method::DELETE, listed, None, Role::Admin),
+        // The intake reads the body as a raw message: JSON is a 400 past
+        // the token check, which is what this test is about.
+        route(Method::POST, "/v2/bounces", Some(json!({})), Role::Admin),
+    ];
+    let before = app.row_counts().await;
+    for r in &server_routes {
+        let what = format!("{} {}", r.method, r.path);
+        let (status, body) = call(&app, r, None, Some(P1)).await;
+        assert_eq!(status, 401, "{what}");
+        assert_eq!(body["title"], "Unauthorized", "{what}");
+        // Every role of one project, admin included, and a `*` reader.
+        let mut refused: Vec<&str> = t.by_role.iter().map(|(_, s)| s.as_str()).collect();
+        refused.extend([t.other_project.as_str(), t.star_reader.as_str()]);
+        for secret in refused {
+            for project in [None, Some(P1)] {
+                let (status, body) = call(&app, r, Some(secret), project).await;
+                assert_eq!(status, 403, "{what}");
+                assert_eq!(body["title"], "Forbidden", "{what}");
+            }
+        }
+    }
+    assert_eq!(app.row_counts().await, before, "refusals changed nothing");
+    for r in &server_routes {
+        let (status, body) = call(&app, r, Some(&t.star_admin), None).await;
+        assert!(
+            !matches!(status, 401 | 403) && status < 500,
+            "{} {}: {status} {body}",
+            r.method,
+            r.path
+        );
+    }
+}
+crate::backend_test!(server_routes_need_a_star_admin);
 
 async fn the_token_decides_the_project(backend: Backend) {
     let Some(app) = token_app(backend).await else {

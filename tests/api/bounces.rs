@@ -283,6 +283,43 @@ async fn temporary_failures_suppress_after_the_limit(backend: Backend) {
 }
 crate::backend_test!(temporary_failures_suppress_after_the_limit);
 
+async fn a_sent_email_ends_the_run_of_temporary_failures(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = app_with(backend, &sink, &[("TIDINGS_SOFT_BOUNCE_LIMIT", "2")]).await else {
+        return;
+    };
+    let (_, mail) = one_notification(&app, &sink, "sometimes@mail.test").await;
+    let delayed = EXIM_DSN
+        .replace(CAPTURED_TOKEN, &token_of(&mail))
+        .replace("nobody-here@mail.test", "sometimes@mail.test")
+        .replace("Action: failed", "Action: delayed")
+        .replace("Status: 5.0.0", "Status: 4.4.1");
+    let (_, first) = post_bounce(&app, &delayed).await;
+    assert_eq!(
+        first["details"]["recipients"][0]["action"], "counted: 1 of 2 temporary failures in a row",
+        "{first}"
+    );
+    // The next email is accepted: the run is over.
+    let before = sink.messages().len();
+    app.post_messages("q", json!([{"body": "later", "ttl": 300}]))
+        .await;
+    app.drain().await;
+    sink.wait_for(before + 1, Duration::from_secs(10)).await;
+    let (_, second) = post_bounce(&app, &delayed).await;
+    assert_eq!(
+        second["details"]["recipients"][0]["action"], "counted: 1 of 2 temporary failures in a row",
+        "{second}"
+    );
+    assert!(suppression(&app, "sometimes@mail.test").await.is_none());
+    // Without a sent email between them, two in a row suppress.
+    let (_, third) = post_bounce(&app, &delayed).await;
+    assert!(third["details"]["recipients"][0]["action"]
+        .as_str()
+        .unwrap()
+        .starts_with("suppressed (hard_bounce)"));
+}
+crate::backend_test!(a_sent_email_ends_the_run_of_temporary_failures);
+
 async fn bad_bounces_are_400_and_write_nothing(app: TestApp) {
     let before = app.row_counts().await;
     for raw in [
@@ -353,6 +390,122 @@ async fn intake_needs_a_star_admin(backend: Backend) {
     assert_eq!(post(star_admin).await.unwrap().status().as_u16(), 201);
 }
 crate::backend_test!(intake_needs_a_star_admin);
+
+/// A bounce row as the intake keeps it, for project `project`.
+async fn stored_bounce(app: &TestApp, project: Option<&str>, marker: &str) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    tidings::store::bounces::insert(
+        &app.state.db,
+        tidings::store::entities::bounce::Model {
+            id: id.clone(),
+            received_at: app.state.now(),
+            project: project.map(String::from),
+            delivery_id: project.map(|_| 1),
+            kind: Some("dsn".into()),
+            classification: "permanent".into(),
+            details: json!({"recipients": []}).to_string(),
+            raw: format!("Subject: {marker}\r\n\r\n{marker}\r\n"),
+        },
+    )
+    .await
+    .unwrap();
+    id
+}
+
+async fn a_project_admin_reads_its_own_bounces(backend: Backend) {
+    let env: HashMap<String, String> = [("TIDINGS_AUTH".to_string(), "token".to_string())].into();
+    let Some(app) = spawn_with(backend, env).await else {
+        return;
+    };
+    let token = |project: &'static str, role| {
+        let app = &app;
+        async move {
+            api_tokens::create(
+                &app.state.db,
+                &TokenScope::parse(project).unwrap(),
+                role,
+                None,
+                "",
+                app.state.now(),
+            )
+            .await
+            .unwrap()
+            .secret
+        }
+    };
+    let mine = stored_bounce(&app, Some("p1"), "mine").await;
+    let theirs = stored_bounce(&app, Some("p2"), "theirs").await;
+    let unmatched = stored_bounce(&app, None, "unmatched").await;
+    let get = |path: String, t: String| {
+        let app = &app;
+        async move {
+            let resp = app
+                .client
+                .get(app.url(&path))
+                .header("Client-ID", CLIENT_ID)
+                .header("X-Auth-Token", t)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let ids = |list: &Value| -> Vec<String> {
+        list["bounces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let p1_admin = token("p1", Role::Admin).await;
+    let (status, list) = get("/v2/bounces".into(), p1_admin.clone()).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(ids(&list), vec![mine.clone()]);
+    let (status, one) = get(format!("/v2/bounces/{mine}"), p1_admin.clone()).await;
+    assert_eq!(status, 200);
+    assert!(one["raw"].as_str().unwrap().contains("mine"));
+    for other in [&theirs, &unmatched] {
+        let (status, body) = get(format!("/v2/bounces/{other}"), p1_admin.clone()).await;
+        assert_eq!(status, 404, "{body}");
+    }
+    let (status, body) = get("/v2/bounces?project=p2".into(), p1_admin.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["title"], "Forbidden");
+    assert_eq!(
+        get("/v2/bounces?project=p1".into(), p1_admin.clone())
+            .await
+            .0,
+        200
+    );
+    // Below admin, nothing.
+    let p1_subscriber = token("p1", Role::Subscriber).await;
+    assert_eq!(
+        get("/v2/bounces".into(), p1_subscriber.clone()).await.0,
+        403
+    );
+    assert_eq!(
+        get(format!("/v2/bounces/{mine}"), p1_subscriber).await.0,
+        403
+    );
+    // A `*` admin sees every one, and may narrow to a project.
+    let star_admin = token("*", Role::Admin).await;
+    let (status, list) = get("/v2/bounces".into(), star_admin.clone()).await;
+    assert_eq!(status, 200);
+    let mut all = ids(&list);
+    all.sort();
+    let mut expected = vec![mine.clone(), theirs.clone(), unmatched.clone()];
+    expected.sort();
+    assert_eq!(all, expected);
+    let (_, list) = get("/v2/bounces?project=p2".into(), star_admin.clone()).await;
+    assert_eq!(ids(&list), vec![theirs.clone()]);
+    assert_eq!(
+        get(format!("/v2/bounces/{unmatched}"), star_admin).await.0,
+        200
+    );
+}
+crate::backend_test!(a_project_admin_reads_its_own_bounces);
 
 /// `tidings bounce < message`, as an MTA pipe transport runs it.
 async fn cli_intake(app: &TestApp, raw: &str, recipient: Option<&str>) -> (i32, String) {

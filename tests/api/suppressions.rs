@@ -270,6 +270,16 @@ async fn only_the_suppressed_recipient_is_left_out(backend: Backend) {
     assert_eq!(rcpts(&sink), ["a@example.com", "a@example.com"]);
     let log = deliveries(&app, &sub).await;
     assert!(log.iter().all(|d| d["status"] == "delivered"), "{log:?}");
+    // Each delivery log names the address left out, masked.
+    for delivery in &log {
+        let last = delivery["attempts"].as_array().unwrap().last().unwrap();
+        let detail = last["detail"].as_str().unwrap();
+        assert!(
+            detail.ends_with("; not sent to, suppressed: b***@example.com (manual, project list)"),
+            "{detail}"
+        );
+        assert!(!detail.contains("b@example.com"), "{detail}");
+    }
 }
 crate::backend_test!(only_the_suppressed_recipient_is_left_out);
 
