@@ -81,6 +81,9 @@ const WRITES: &[(&str, &[&str], Role)] = &[
 
 /// The unsubscribe link's resource: every method is the browser's.
 pub const UNSUBSCRIBE_LINK: &str = "/v2/queues/{queue}/subscriptions/{subscription_id}/unsubscribe";
+/// A topic subscription's unsubscribe link.
+pub const TOPIC_UNSUBSCRIBE_LINK: &str =
+    "/v2/topics/{queue}/subscriptions/{subscription_id}/unsubscribe";
 pub const METRICS: &str = "/metrics";
 /// Server-wide views and actions: a `*` token with the admin role, for
 /// every method (the server suppression list, bounce intake).
@@ -104,6 +107,11 @@ pub fn requirement(method: &Method, pattern: Option<&str>, is_link: bool) -> Req
         // Unknown paths: a token first, then the 404.
         return Requirement::Project(Role::Reader);
     };
+    // A topic's routes need what the same queue route needs.
+    let as_queue = pattern
+        .strip_prefix("/v2/topics")
+        .map(|rest| format!("/v2/queues{rest}"));
+    let pattern = as_queue.as_deref().unwrap_or(pattern);
     // The console signs its viewers in itself (a token in a cookie).
     let console = pattern == CONSOLE || pattern.starts_with(CONSOLE_SUBPATHS);
     if pattern == "/" || pattern == UNSUBSCRIBE_LINK || is_link || console {
@@ -155,6 +163,22 @@ mod tests {
         );
         assert_eq!(
             requirement(&post, Some(UNSUBSCRIBE_LINK), false),
+            Requirement::Public
+        );
+        assert_eq!(
+            requirement(&post, Some("/v2/topics/{queue}/messages"), false),
+            Requirement::Project(Role::Publisher)
+        );
+        assert_eq!(
+            requirement(&Method::PUT, Some("/v2/topics/{queue}"), false),
+            Requirement::Project(Role::Admin)
+        );
+        assert_eq!(
+            requirement(
+                &get,
+                Some("/v2/topics/{queue}/subscriptions/{subscription_id}/unsubscribe"),
+                false
+            ),
             Requirement::Public
         );
         assert_eq!(

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::body;
-use super::context::{queue_name, RequestContext};
+use super::context::RequestContext;
 use super::messages::format_message;
 use super::params::Params;
 use super::state::AppState;
@@ -56,7 +56,7 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     let params = Params::parse(req.query_string());
     let limit = match params.int("limit")? {
         None => DEFAULT_CLAIM_LIMIT,
@@ -117,7 +117,7 @@ pub async fn get(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (queue, id) = path.into_inner();
-    let name = queue_name(&queue)?;
+    let name = ctx.queue_name(&queue)?;
     let now = state.now();
     let claim = store::claims::get_live(&state.db, &ctx.project, &name, &id, now)
         .await?
@@ -144,7 +144,7 @@ pub async fn update(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let (queue, id) = (path.0.clone(), path.1.clone());
-    let name = queue_name(&queue)?;
+    let name = ctx.queue_name(&queue)?;
     let raw = body::read(&req, payload, CLAIM_BODY_LIMIT, too_large).await?;
     // Unlike create, an update needs a body (Zaqar deserializes it
     // unconditionally); `{}` means the defaults.
@@ -168,7 +168,7 @@ pub async fn release(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (queue, id) = (path.0.clone(), path.1.clone());
-    let name = queue_name(&queue)?;
+    let name = ctx.queue_name(&queue)?;
     claims::release(&state.db, &ctx.project, &name, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,13 +9,15 @@ use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use super::authorize::Granted;
 use super::state::AppState;
 use crate::domain::signed_url;
-use crate::domain::{ClientId, ProjectId, QueueName};
+use crate::domain::{ClientId, Namespace, ProjectId, QueueName};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub project: ProjectId,
     pub client_id: ClientId,
+    /// Queues or topics: which of Zaqar's two namespaces the path is in.
+    pub namespace: Namespace,
 }
 
 impl FromRequest for RequestContext {
@@ -33,6 +35,13 @@ impl RequestContext {
     /// subscription list).
     pub fn from_http(req: &HttpRequest) -> Result<RequestContext, ApiError> {
         check_request(req)
+    }
+
+    /// Parses the `{queue}` path segment in the request's namespace (Zaqar's
+    /// last before-hook): a queue name under `/v2/queues`, a topic name
+    /// under `/v2/topics`.
+    pub fn queue_name(&self, raw: &str) -> Result<QueueName, ApiError> {
+        name_in(self.namespace, raw)
     }
 }
 
@@ -82,6 +91,7 @@ fn accepts_json(accept: &str) -> bool {
 }
 
 fn check_request(req: &HttpRequest) -> Result<RequestContext, ApiError> {
+    let namespace = Namespace::of_path(req.path());
     check_pre_signed(req)?;
     check_content_negotiation(req)?;
 
@@ -104,7 +114,11 @@ fn check_request(req: &HttpRequest) -> Result<RequestContext, ApiError> {
         .get::<Granted>()
         .and_then(|g| g.project.clone());
     if let Some(project) = granted {
-        return Ok(RequestContext { project, client_id });
+        return Ok(RequestContext {
+            project,
+            client_id,
+            namespace,
+        });
     }
     let project = match raw_project(req).map(str::trim) {
         None => return Err(ApiError::bad_request("Project-Id Missing", "The header X-PROJECT-ID was missing")),
@@ -114,10 +128,14 @@ fn check_request(req: &HttpRequest) -> Result<RequestContext, ApiError> {
                 "X-PROJECT-ID cannot be an empty string. Specify the right header X-PROJECT-ID and retry.",
             ))
         }
-        Some(raw) => ProjectId::parse(raw).ok_or_else(invalid_identification)?,
+        Some(raw) => ProjectId::parse(raw).ok_or_else(|| invalid_identification(namespace))?,
     };
 
-    Ok(RequestContext { project, client_id })
+    Ok(RequestContext {
+        project,
+        client_id,
+        namespace,
+    })
 }
 
 /// The project a request names (`X-Project-Id`, or the older tenant
@@ -170,16 +188,22 @@ pub(super) fn check_pre_signed(req: &HttpRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn invalid_identification() -> ApiError {
+fn invalid_identification(namespace: Namespace) -> ApiError {
+    let word = namespace.word();
+    let title = match namespace {
+        Namespace::Queue => "Invalid queue identification",
+        Namespace::Topic => "Invalid topic identification",
+    };
     ApiError::bad_request(
-        "Invalid queue identification",
-        "The format of the submitted queue name or project id is not valid.",
+        title,
+        format!("The format of the submitted {word} name or project id is not valid."),
     )
 }
 
-/// Parses the `{queue_name}` path segment (Zaqar's last before-hook).
-pub fn queue_name(raw: &str) -> Result<QueueName, ApiError> {
-    QueueName::parse(raw).ok_or_else(invalid_identification)
+/// Parses the `{queue_name}` path segment in a namespace (Zaqar's last
+/// before-hook).
+pub fn name_in(namespace: Namespace, raw: &str) -> Result<QueueName, ApiError> {
+    QueueName::parse_in(namespace, raw).ok_or_else(|| invalid_identification(namespace))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::context::{queue_name, RequestContext};
+use super::context::RequestContext;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
@@ -67,7 +67,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (queue, id) = path.into_inner();
-    let name = queue_name(&queue)?;
+    let name = ctx.queue_name(&queue)?;
     let params = Params::parse(req.query_string());
     let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let status = params.str("status");
@@ -102,7 +102,8 @@ pub async fn list(
     let links = match rows.last() {
         Some(last) if rows.len() as i64 == limit => {
             let mut href = format!(
-                "/v2/queues/{name}/subscriptions/{id}/deliveries?marker={}&limit={limit}",
+                "{}/subscriptions/{id}/deliveries?marker={}&limit={limit}",
+                name.href(),
                 last.id
             );
             if let Some(s) = status {
@@ -122,7 +123,7 @@ pub async fn retry(
     path: web::Path<(String, String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (queue, id, delivery_id) = path.into_inner();
-    let name = queue_name(&queue)?;
+    let name = ctx.queue_name(&queue)?;
     require_subscription(&state, &ctx.project, &name, &id).await?;
     let not_found = || ApiError::not_found(format!("Delivery {delivery_id} does not exist"));
     let did: i64 = delivery_id.parse().map_err(|_| not_found())?;

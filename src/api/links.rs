@@ -13,7 +13,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::body;
 use super::pages::{self, Page, PageContext};
 use super::state::AppState;
-use crate::domain::{QueueName, Subscriber};
+use crate::domain::{Namespace, QueueName, Subscriber};
 use crate::error::error_chain;
 use crate::service::link_actions::{self, ConfirmView, LinkProblem, UnsubscribeView};
 use crate::store::entities::subscription;
@@ -113,17 +113,23 @@ fn confirm_page(view: ConfirmView, queue: &str, just_now: bool) -> HttpResponse 
     )
 }
 
+/// The queue (or topic) a link's path names.
+fn link_queue(req: &HttpRequest, raw: &str) -> Option<QueueName> {
+    QueueName::parse_in(Namespace::of_path(req.path()), raw)
+}
+
 /// GET of the confirmation link: the page with one Confirm button.
-pub async fn show_confirm(state: &AppState, queue: &str, req: &HttpRequest) -> HttpResponse {
+pub async fn show_confirm(state: &AppState, raw_queue: &str, req: &HttpRequest) -> HttpResponse {
     let query = req.query_string();
-    let (Some(subscriber), Some(token), Some(_)) = (
+    let (Some(subscriber), Some(token), Some(name)) = (
         value(query, "subscriber"),
         value(query, "confirm_token"),
-        QueueName::parse(queue),
+        link_queue(req, raw_queue),
     ) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::inspect_confirm(&state.deps(), queue, &subscriber, &token).await {
+    let queue = name.name();
+    match link_actions::inspect_confirm(&state.deps(), name.as_str(), &subscriber, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(ConfirmView::Ready(sub))) => pages::render(
@@ -146,20 +152,21 @@ pub async fn show_confirm(state: &AppState, queue: &str, req: &HttpRequest) -> H
 /// from the query, or from the form body.
 pub async fn do_confirm(
     state: &AppState,
-    queue: &str,
+    raw_queue: &str,
     req: &HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
     let form = read_form(req, payload).await;
     let pick = |key: &str| value(req.query_string(), key).or_else(|| value(&form, key));
-    let (Some(subscriber), Some(token), Some(_)) = (
+    let (Some(subscriber), Some(token), Some(name)) = (
         pick("subscriber"),
         pick("confirm_token"),
-        QueueName::parse(queue),
+        link_queue(req, raw_queue),
     ) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::confirm(&state.deps(), queue, &subscriber, &token).await {
+    let queue = name.name();
+    match link_actions::confirm(&state.deps(), name.as_str(), &subscriber, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(view)) => confirm_page(view, queue, true),
@@ -191,11 +198,15 @@ pub async fn show_unsubscribe(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> HttpResponse {
-    let (queue, id) = path.into_inner();
-    let Some(token) = value(req.query_string(), "token") else {
+    let (raw_queue, id) = path.into_inner();
+    let (Some(token), Some(name)) = (
+        value(req.query_string(), "token"),
+        link_queue(&req, &raw_queue),
+    ) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::inspect_unsubscribe(&state.deps(), &queue, &id, &token).await {
+    let queue = name.name().to_string();
+    match link_actions::inspect_unsubscribe(&state.deps(), name.as_str(), &id, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(view)) if view.already => unsubscribed_page(view, &queue),
@@ -223,12 +234,14 @@ pub async fn do_unsubscribe(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let (queue, id) = path.into_inner();
+    let (raw_queue, id) = path.into_inner();
     let form = read_form(&req, payload).await;
-    let Some(token) = value(req.query_string(), "token").or_else(|| value(&form, "token")) else {
+    let token = value(req.query_string(), "token").or_else(|| value(&form, "token"));
+    let (Some(token), Some(name)) = (token, link_queue(&req, &raw_queue)) else {
         return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
     };
-    match link_actions::unsubscribe(&state.deps(), &queue, &id, &token).await {
+    let queue = name.name().to_string();
+    match link_actions::unsubscribe(&state.deps(), name.as_str(), &id, &token).await {
         Err(err) => db_failure(err),
         Ok(Err(problem)) => problem_page(problem),
         Ok(Ok(view)) => unsubscribed_page(view, &queue),

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::body;
-use super::context::{queue_name, RequestContext};
+use super::context::RequestContext;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_MESSAGES_POST_SIZE, MAX_PER_PAGE};
@@ -75,7 +75,7 @@ pub async fn for_body(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let queue = queue_name(&path)?;
+    let queue = ctx.queue_name(&path)?;
     let params = Params::parse(req.query_string());
     let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let raw = body::read(&req, payload, MAX_MESSAGES_POST_SIZE as usize, too_large).await?;
@@ -105,7 +105,7 @@ pub async fn for_message(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (raw_queue, id) = path.into_inner();
-    let queue = queue_name(&raw_queue)?;
+    let queue = ctx.queue_name(&raw_queue)?;
     let params = Params::parse(req.query_string());
     let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let page = PageRequest {

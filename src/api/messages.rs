@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::body;
-use super::context::{queue_name, RequestContext};
+use super::context::RequestContext;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::*;
@@ -21,7 +21,7 @@ use crate::store::messages::{ListOptions, NewMessage};
 
 /// The v2 message object; `href` carries `?claim_id=` while claimed.
 pub fn format_message(queue: &QueueName, m: &MessageRow, now: i64) -> Value {
-    let mut href = format!("/v2/queues/{queue}/messages/{}", m.id);
+    let mut href = format!("{}/messages/{}", queue.href(), m.id);
     if let Some(claim) = m.active_claim(now) {
         href.push_str("?claim_id=");
         href.push_str(claim);
@@ -55,7 +55,7 @@ pub async fn post(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     let metadata = state.metadata.get(&state.db, &ctx.project, &name).await?;
     let max_size = metadata
         .get("_max_messages_post_size")
@@ -102,12 +102,12 @@ pub async fn post(
 
     let resources: Vec<String> = ids
         .iter()
-        .map(|id| format!("/v2/queues/{name}/messages/{id}"))
+        .map(|id| format!("{}/messages/{id}", name.href()))
         .collect();
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
-            format!("/v2/queues/{name}/messages?ids={}", ids.join(",")),
+            format!("{}/messages?ids={}", name.href(), ids.join(",")),
         ))
         .json(json!({"resources": resources})))
 }
@@ -188,7 +188,7 @@ pub async fn list(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     let params = Params::parse(req.query_string());
     if let Some(ids) = params.list("ids") {
         return get_many(&state, &ctx, &name, ids).await;
@@ -219,7 +219,7 @@ pub async fn list(
             if include_delayed {
                 query.push_str("&include_delayed=true");
             }
-            json!([{"rel": "next", "href": format!("/v2/queues/{name}/messages?{query}")}])
+            json!([{"rel": "next", "href": format!("{}/messages?{query}", name.href())}])
         }
     };
     Ok(HttpResponse::Ok().json(json!({"messages": messages, "links": links})))
@@ -256,7 +256,7 @@ pub async fn get(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (queue, id) = path.into_inner();
-    let name = queue_name(&queue)?;
+    let name = ctx.queue_name(&queue)?;
     let now = state.now();
     let row = store::messages::get(&state.db, &ctx.project, &name, &id, now)
         .await?
@@ -277,7 +277,7 @@ pub async fn delete(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (queue, id) = (path.0.clone(), path.1.clone());
-    let name = queue_name(&queue)?;
+    let name = ctx.queue_name(&queue)?;
     let params = Params::parse(req.query_string());
     let claim_id = params.str("claim_id");
     let now = state.now();
@@ -311,7 +311,7 @@ pub async fn delete_many(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     let params = Params::parse(req.query_string());
     let ids = params.list("ids");
     let pop = params.int("pop")?;

@@ -2,7 +2,7 @@
 //! `GET /v2/notification_types` and `GET /v2/queues/{queue}/notification_policy`.
 use actix_web::{web, HttpResponse};
 
-use super::context::{queue_name, RequestContext};
+use super::context::RequestContext;
 use super::state::AppState;
 use crate::error::ApiResult;
 
@@ -20,7 +20,7 @@ pub async fn queue_policy(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let queue = queue_name(&path)?;
+    let queue = ctx.queue_name(&path)?;
     let metadata = state.metadata.get(&state.db, &ctx.project, &queue).await?;
     Ok(HttpResponse::Ok().json(state.router.policy_for(&metadata).to_json()))
 }

@@ -4,13 +4,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::body;
-use super::context::{queue_name, RequestContext};
+use super::context::RequestContext;
 use super::params::Params;
 use super::queue_patch::{self, JSON_PATCH_TYPE};
 use super::state::AppState;
 use crate::clock::iso8601;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_QUEUE_METADATA};
-use crate::domain::queue_metadata;
+use crate::domain::{display_name, queue_metadata};
 use crate::error::{ApiError, ApiResult};
 use crate::service::queues::{self, MetadataError, Purge};
 use crate::store;
@@ -31,7 +31,7 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     let raw = body::read(
         &req,
         payload,
@@ -69,7 +69,7 @@ pub async fn get(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     let stored = store::queues::metadata(&state.db, &ctx.project, &name).await?;
     Ok(HttpResponse::Ok().json(queue_metadata::with_defaults(&stored)))
 }
@@ -82,7 +82,7 @@ pub async fn patch(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     // Zaqar checks the declared size first, then wants exactly this media
     // type (no parameters), then a body.
     let too_large = || ApiError::bad_body(metadata_too_large_text());
@@ -126,7 +126,8 @@ pub async fn patch(
         .await
         .map_err(|err| match err {
             MetadataError::NotFound => ApiError::not_found(format!(
-                "Queue {name} does not exist for project {}",
+                "{} {name} does not exist for project {}",
+                name.namespace().title(),
                 ctx.project.as_str()
             )),
             MetadataError::Refused(err) => err,
@@ -141,7 +142,7 @@ pub async fn delete(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     queues::delete(&state.db, &state.metadata, &ctx.project, &name).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -177,14 +178,23 @@ pub async fn list(
     let mut marker = params.str("marker").map(String::from);
     let mut page = Vec::new();
     'pages: loop {
-        let batch =
-            store::queues::list_page(&state.db, &ctx.project, marker.as_deref(), name, 100).await?;
+        let batch = store::queues::list_page(
+            &state.db,
+            &ctx.project,
+            ctx.namespace,
+            marker.as_deref(),
+            name,
+            100,
+        )
+        .await?;
         let exhausted = batch.len() < 100;
         for q in batch {
-            marker = Some(q.name.clone());
+            let shown = display_name(&q.name).to_string();
+            marker = Some(shown.clone());
             let metadata = store::queues::parse_metadata(&q.metadata);
-            if filters.iter().all(|(k, v)| metadata.get(*k) == Some(v)) {
-                page.push((q.name, metadata));
+            let name_matches = name.is_none_or(|part| shown.contains(part));
+            if name_matches && filters.iter().all(|(k, v)| metadata.get(*k) == Some(v)) {
+                page.push((shown, metadata));
                 if page.len() as i64 == limit {
                     break 'pages;
                 }
@@ -195,10 +205,11 @@ pub async fn list(
         }
     }
 
+    let collection = ctx.namespace.collection();
     let queues: Vec<Value> = page
         .iter()
         .map(|(name, metadata)| {
-            let mut item = json!({"name": name, "href": format!("/v2/queues/{name}")});
+            let mut item = json!({"name": name, "href": format!("/v2/{collection}/{name}")});
             if detailed {
                 item["metadata"] = Value::Object(queue_metadata::with_defaults(metadata));
             }
@@ -224,12 +235,12 @@ pub async fn list(
             for (k, v) in params.others(&LIST_PARAMS) {
                 query.append_pair(k, v);
             }
-            json!([{"rel": "next", "href": format!("/v2/queues?{}", query.finish())}])
+            json!([{"rel": "next", "href": format!("/v2/{collection}?{}", query.finish())}])
         }
     };
-    let mut out = json!({"queues": queues, "links": links});
+    let mut out = json!({collection: queues, "links": links});
     if with_count {
-        let count = store::queues::count(&state.db, &ctx.project).await?;
+        let count = store::queues::count(&state.db, &ctx.project, ctx.namespace).await?;
         if count > 0 {
             out["count"] = json!(count);
         }
@@ -249,7 +260,7 @@ pub async fn stats(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     let now = state.now();
     let stats = store::messages::stats(&state.db, &ctx.project, &name, now).await?;
     let mut messages = json!({
@@ -259,7 +270,7 @@ pub async fn stats(
     });
     let describe = |m: &store::entities::message::Model| {
         json!({
-            "href": format!("/v2/queues/{name}/messages/{}", m.id),
+            "href": format!("{}/messages/{}", name.href(), m.id),
             "age": (now - m.created_at).max(0) / 1000,
             "created": iso8601(m.created_at),
         })
@@ -301,7 +312,7 @@ pub async fn purge(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let name = queue_name(&path)?;
+    let name = ctx.queue_name(&path)?;
     let raw = body::read(
         &req,
         payload,

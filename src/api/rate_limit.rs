@@ -10,7 +10,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
-use super::access_policy::UNSUBSCRIBE_LINK;
+use super::access_policy::{TOPIC_UNSUBSCRIBE_LINK, UNSUBSCRIBE_LINK};
 use super::authorize::Granted;
 use super::context::raw_project;
 use super::state::AppState;
@@ -31,8 +31,10 @@ pub async fn rate_limit(
 }
 
 fn refusal(state: &AppState, req: &ServiceRequest) -> Option<ApiError> {
-    let page =
-        req.match_pattern().as_deref() == Some(UNSUBSCRIBE_LINK) || is_link_request(req.request());
+    let page = matches!(
+        req.match_pattern().as_deref(),
+        Some(UNSUBSCRIBE_LINK | TOPIC_UNSUBSCRIBE_LINK)
+    ) || is_link_request(req.request());
     let (kind, verdict) = if page {
         let limit = state.limits.per_page_client.as_ref()?;
         let ip = req.peer_addr().map(|a| a.ip().to_string())?;

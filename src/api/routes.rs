@@ -3,11 +3,12 @@
 use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::context::{check_content_negotiation, queue_name, RequestContext};
+use super::context::{check_content_negotiation, name_in, RequestContext};
 use super::{
     bounces, claims, deliveries, links, message_routes, messages, misc, notification_policy,
     notification_rules, queues, share, subscriptions, suppressions,
 };
+use crate::domain::Namespace;
 use crate::error::ApiError;
 
 type Refusal = std::future::Ready<Result<HttpResponse, ApiError>>;
@@ -42,7 +43,7 @@ fn refuse_method(
         } else {
             RequestContext::from_http(req)?;
             if let Some(raw) = req.match_info().get("queue") {
-                queue_name(raw)?;
+                name_in(Namespace::of_path(req.path()), raw)?;
             }
         }
     }
@@ -226,7 +227,86 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(bounces::get))
             .default_service(web::to(plain_not_allowed("GET"))),
     )
+    .configure(topic_routes)
     .configure(notification_rules::configure)
     .configure(super::console::configure)
     .default_service(web::to(unknown_route));
+}
+
+/// Zaqar's `/v2/topics` routes: the queue handlers in the topic namespace
+/// (they read it from the path). Topics have no claims, shares or routing
+/// previews, as in Zaqar.
+fn topic_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v2/topics")
+            .route(web::get().to(queues::list))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}")
+            .route(web::put().to(queues::create))
+            .route(web::get().to(queues::get))
+            .route(web::patch().to(queues::patch))
+            .route(web::delete().to(queues::delete))
+            .default_service(web::to(not_allowed("DELETE, GET, PATCH, PUT"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/stats")
+            .route(web::get().to(queues::stats))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/purge")
+            .route(web::post().to(queues::purge))
+            .default_service(web::to(not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/messages")
+            .route(web::post().to(messages::post))
+            .route(web::get().to(messages::list))
+            .route(web::delete().to(messages::delete_many))
+            .default_service(web::to(not_allowed("DELETE, GET, POST"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/messages/{message_id}")
+            .route(web::get().to(messages::get))
+            .route(web::delete().to(messages::delete))
+            .default_service(web::to(not_allowed("DELETE, GET"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/subscriptions")
+            .route(web::get().to(subscriptions::collection_get))
+            .route(web::post().to(subscriptions::collection_post))
+            .default_service(web::to(not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/subscriptions/{subscription_id}")
+            .route(web::get().to(subscriptions::get))
+            .route(web::patch().to(subscriptions::patch))
+            .route(web::delete().to(subscriptions::delete))
+            .default_service(web::to(not_allowed("DELETE, GET, PATCH"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/subscriptions/{subscription_id}/confirm")
+            .route(web::put().to(subscriptions::confirm))
+            .default_service(web::to(not_allowed("PUT"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/subscriptions/{subscription_id}/unsubscribe")
+            .route(web::get().to(links::show_unsubscribe))
+            .route(web::post().to(links::do_unsubscribe))
+            .default_service(web::to(plain_not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource("/v2/topics/{queue}/subscriptions/{subscription_id}/deliveries")
+            .route(web::get().to(deliveries::list))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource(
+            "/v2/topics/{queue}/subscriptions/{subscription_id}/deliveries/{delivery_id}/retry",
+        )
+        .route(web::post().to(deliveries::retry))
+        .default_service(web::to(not_allowed("POST"))),
+    );
 }

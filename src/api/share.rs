@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::body;
-use super::context::{queue_name, RequestContext};
+use super::context::RequestContext;
 use super::state::AppState;
 use crate::domain::{iso_time, signed_url};
 use crate::error::{ApiError, ApiResult};
@@ -76,7 +76,7 @@ pub async fn share(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let queue = queue_name(&path)?;
+    let queue = ctx.queue_name(&path)?;
     let raw = body::read(&req, payload, 64 * 1024, || {
         ApiError::invalid("Request body is too large.")
     })

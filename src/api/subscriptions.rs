@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::body;
-use super::context::{queue_name, RequestContext};
+use super::context::RequestContext;
 use super::links;
 use super::params::Params;
 use super::state::AppState;
@@ -64,7 +64,7 @@ pub fn to_json(row: &subscription::Model, now: i64) -> Value {
     let options = mask_options(options);
     json!({
         "id": row.id,
-        "source": row.queue,
+        "source": crate::domain::display_name(&row.queue),
         // A password in the URI (basic auth, broker credentials) is never
         // echoed; the rest stays as the subscriber typed it.
         "subscriber": mask_password(&row.subscriber),
@@ -84,12 +84,16 @@ pub fn to_json(row: &subscription::Model, now: i64) -> Value {
 /// The emailed confirmation link (and its page's form post), which shares
 /// the collection path with the API: the link's token is its credential.
 pub fn is_link_request(req: &HttpRequest) -> bool {
-    req.match_pattern().as_deref() == Some(COLLECTION_PATTERN)
+    req.match_pattern()
+        .is_some_and(|p| COLLECTION_PATTERNS.contains(&p.as_str()))
         && (Params::parse(req.query_string()).has("confirm_token")
             || (req.method() == actix_web::http::Method::POST && is_form(req)))
 }
 
-const COLLECTION_PATTERN: &str = "/v2/queues/{queue}/subscriptions";
+const COLLECTION_PATTERNS: [&str; 2] = [
+    "/v2/queues/{queue}/subscriptions",
+    "/v2/topics/{queue}/subscriptions",
+];
 
 pub async fn collection_get(
     state: web::Data<AppState>,
@@ -125,7 +129,7 @@ async fn create(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let queue = queue_name(raw_queue)?;
+    let queue = ctx.queue_name(raw_queue)?;
     let raw = body::read(req, payload, MAX_SUBSCRIPTION_BODY, too_large).await?;
     let doc = match body::parse_json(&raw)? {
         None => return Err(ApiError::invalid("Missing parameter subscriber in body.")),
@@ -146,7 +150,7 @@ async fn list(
     raw_queue: &str,
     req: &HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let queue = queue_name(raw_queue)?;
+    let queue = ctx.queue_name(raw_queue)?;
     let params = Params::parse(req.query_string());
     let limit = params.limit(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let now = state.now();
@@ -179,7 +183,7 @@ pub async fn get(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (raw_queue, id) = path.into_inner();
-    let queue = queue_name(&raw_queue)?;
+    let queue = ctx.queue_name(&raw_queue)?;
     let now = state.now();
     let row = store::subscriptions::get_live(&state.db, &ctx.project, &queue, &id, now)
         .await?
@@ -196,7 +200,7 @@ pub async fn patch(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let (raw_queue, id) = path.into_inner();
-    let queue = queue_name(&raw_queue)?;
+    let queue = ctx.queue_name(&raw_queue)?;
     let raw = body::read(&req, payload, MAX_SUBSCRIPTION_BODY, too_large).await?;
     let doc = match body::parse_json(&raw)? {
         None => serde_json::Map::new(),
@@ -240,7 +244,7 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (raw_queue, id) = path.into_inner();
-    let queue = queue_name(&raw_queue)?;
+    let queue = ctx.queue_name(&raw_queue)?;
     service::delete(&state.deps(), &ctx.project, &queue, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -256,7 +260,7 @@ pub async fn confirm(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let (raw_queue, id) = path.into_inner();
-    let queue = queue_name(&raw_queue)?;
+    let queue = ctx.queue_name(&raw_queue)?;
     let raw = body::read(&req, payload, MAX_SUBSCRIPTION_BODY, too_large).await?;
     let confirmed = body::parse_json(&raw)?
         .and_then(|v| v.get("confirmed").and_then(Value::as_bool))

@@ -156,7 +156,10 @@ impl Deliver for Channels {
                     // Zaqar appends queue_name to the confirmation dict.
                     let mut dict = job.payload.clone();
                     if let Value::Object(map) = &mut dict {
-                        map.insert("queue_name".into(), Value::String(sub.queue.clone()));
+                        map.insert(
+                            "queue_name".into(),
+                            Value::String(crate::domain::display_name(&sub.queue).to_string()),
+                        );
                     }
                     if is_amqp {
                         self.publish_amqp(job, sub, &options, &dict).await

@@ -13,19 +13,30 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use super::queue_name::QueueName;
 use super::secret_key::SecretKey;
 
 fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// `queues/NAME` or `topics/NAME` for a stored queue key (names are
+/// URL-safe by Zaqar's rule; anything else is encoded).
+fn resource_path(queue_key: &str) -> String {
+    match QueueName::from_key(queue_key) {
+        Some(name) => format!("{}/{}", name.namespace().collection(), name.name()),
+        None => format!("queues/{}", encode(queue_key)),
+    }
+}
+
 /// `{public_url}/v2/queues/{queue}/subscriptions?subscriber=..&confirm_token=..`
-/// (the form of the Zaqar email-notification blueprint).
+/// (the form of the Zaqar email-notification blueprint); `topics/{topic}`
+/// for a topic's subscription. `queue` is the stored key.
 pub fn confirm_url(public_url: &str, queue: &str, subscriber: &str, token: &str) -> String {
     format!(
-        "{}/v2/queues/{}/subscriptions?subscriber={}&confirm_token={}",
+        "{}/v2/{}/subscriptions?subscriber={}&confirm_token={}",
         public_url.trim_end_matches('/'),
-        encode(queue),
+        resource_path(queue),
         encode(subscriber),
         encode(token)
     )
@@ -56,9 +67,9 @@ pub fn unsubscribe_url(
     subscription_id: &str,
 ) -> String {
     format!(
-        "{}/v2/queues/{}/subscriptions/{}/unsubscribe?token={}",
+        "{}/v2/{}/subscriptions/{}/unsubscribe?token={}",
         public_url.trim_end_matches('/'),
-        encode(queue),
+        resource_path(queue),
         encode(subscription_id),
         unsubscribe_token(key, subscription_id)
     )
@@ -78,6 +89,8 @@ mod tests {
         let url = unsubscribe_url("http://h:1", &key, "q1", "abc");
         let token = url.rsplit("token=").next().unwrap();
         assert!(url.starts_with("http://h:1/v2/queues/q1/subscriptions/abc/unsubscribe?token="));
+        let topic = unsubscribe_url("http://h:1", &key, "topic:t1", "abc");
+        assert!(topic.starts_with("http://h:1/v2/topics/t1/subscriptions/abc/unsubscribe?token="));
         assert!(unsubscribe_token_matches(&key, "abc", token));
         assert!(!unsubscribe_token_matches(&key, "abd", token));
         let other = SecretKey::from_bytes(b"j".to_vec());

@@ -29,6 +29,6 @@ pub mod verp;
 
 pub use client_id::ClientId;
 pub use project::ProjectId;
-pub use queue_name::QueueName;
+pub use queue_name::{display_name, key_href, Namespace, QueueName, TOPIC_KEY_PREFIX};
 pub use role::{Role, TokenScope};
 pub use subscriber::Subscriber;

@@ -48,7 +48,10 @@ pub fn zaqar_confirmation_payload(
     subscription_id: &str,
     expires_ms: i64,
 ) -> Value {
-    let path = format!("/v2/queues/{queue}/subscriptions/{subscription_id}/confirm");
+    let path = format!(
+        "{}/subscriptions/{subscription_id}/confirm",
+        crate::domain::key_href(queue)
+    );
     let expires = signed_url::format_expires(expires_ms);
     let signature = signed_url::sign(
         key.bytes(),
@@ -57,15 +60,20 @@ pub fn zaqar_confirmation_payload(
         project,
         &expires,
     );
+    let word = match crate::domain::QueueName::from_key(queue) {
+        Some(name) => name.namespace().word(),
+        None => "queue",
+    };
+    let queue = crate::domain::display_name(queue);
     let (kind, message) = if subscribe {
         (
             "SubscriptionConfirmation",
-            format!("You have chosen to subscribe to the queue: {queue}"),
+            format!("You have chosen to subscribe to the {word}: {queue}"),
         )
     } else {
         (
             "UnsubscribeConfirmation",
-            format!("You have unsubscribed successfully to the queue: {queue}, you can resubscribe it by using confirmed=True."),
+            format!("You have unsubscribed successfully to the {word}: {queue}, you can resubscribe it by using confirmed=True."),
         )
     };
     json!({

@@ -208,6 +208,6 @@ pub(crate) fn notification_dict(
         dict.insert("delay".into(), json!(delay));
     }
     dict.insert("Message_Type".into(), json!("Notification"));
-    dict.insert("queue_name".into(), json!(queue.as_str()));
+    dict.insert("queue_name".into(), json!(queue.name()));
     Value::Object(dict)
 }

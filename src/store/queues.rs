@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use super::entities::queue::{self, Entity as Queue};
-use crate::domain::{ProjectId, QueueName};
+use crate::domain::{Namespace, ProjectId, QueueName, TOPIC_KEY_PREFIX};
 
 /// Creates the queue unless it exists. Returns true if this call created it.
 pub async fn create_if_absent(
@@ -121,21 +121,44 @@ pub async fn delete(
     Ok(())
 }
 
-/// One page of a project's queues after `marker`, by name, optionally only
-/// names containing `name_contains`. Metadata filters are applied by the
-/// caller, which may ask for further pages.
+/// Rows of one namespace: topic keys start with `topic:`, queue names
+/// never contain `:`.
+fn in_namespace(namespace: Namespace) -> sea_orm::Condition {
+    let topics = queue::Column::Name.starts_with(TOPIC_KEY_PREFIX);
+    match namespace {
+        Namespace::Topic => sea_orm::Condition::all().add(topics),
+        Namespace::Queue => sea_orm::Condition::all().add(sea_orm::Condition::not(
+            sea_orm::Condition::all().add(topics),
+        )),
+    }
+}
+
+/// One page of a project's queues (or topics) after `marker`, by name,
+/// optionally only names containing `name_contains`. The rows carry stored
+/// keys (`topic:NAME` for topics); `marker` is a client's name. Metadata
+/// filters (and, for topics, the name filter) are applied by the caller,
+/// which may ask for further pages.
 pub async fn list_page(
     db: &impl ConnectionTrait,
     project: &ProjectId,
+    namespace: Namespace,
     marker: Option<&str>,
     name_contains: Option<&str>,
     limit: u64,
 ) -> Result<Vec<queue::Model>, DbErr> {
-    let mut query = Queue::find().filter(queue::Column::Project.eq(project.as_str()));
+    let mut query = Queue::find()
+        .filter(queue::Column::Project.eq(project.as_str()))
+        .filter(in_namespace(namespace));
     if let Some(marker) = marker {
-        query = query.filter(queue::Column::Name.gt(marker));
+        let key = match namespace {
+            Namespace::Queue => marker.to_string(),
+            Namespace::Topic => format!("{TOPIC_KEY_PREFIX}{marker}"),
+        };
+        query = query.filter(queue::Column::Name.gt(key));
     }
-    if let Some(part) = name_contains {
+    // A topic key also contains its prefix, so for topics the caller
+    // matches `name_contains` against the name itself.
+    if let (Some(part), Namespace::Queue) = (name_contains, namespace) {
         query = query.filter(queue::Column::Name.contains(part));
     }
     query
@@ -145,9 +168,14 @@ pub async fn list_page(
         .await
 }
 
-pub async fn count(db: &impl ConnectionTrait, project: &ProjectId) -> Result<u64, DbErr> {
+pub async fn count(
+    db: &impl ConnectionTrait,
+    project: &ProjectId,
+    namespace: Namespace,
+) -> Result<u64, DbErr> {
     Queue::find()
         .filter(queue::Column::Project.eq(project.as_str()))
+        .filter(in_namespace(namespace))
         .count(db)
         .await
 }

@@ -39,3 +39,4 @@ mod smtp_sink;
 mod subscriber_changes;
 mod subscriptions;
 mod suppressions;
+mod topics;

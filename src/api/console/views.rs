@@ -92,7 +92,15 @@ async fn queues_page(state: &AppState, req: &HttpRequest, raw_project: &str) -> 
         .find(|(k, _)| k == "marker")
         .map(|(_, v)| v.into_owned());
     let now = state.now();
-    let rows = store::queues::list_page(&state.db, &project, marker.as_deref(), None, PAGE).await?;
+    let rows = store::queues::list_page(
+        &state.db,
+        &project,
+        crate::domain::Namespace::Queue,
+        marker.as_deref(),
+        None,
+        PAGE,
+    )
+    .await?;
     let mut queues = Vec::with_capacity(rows.len());
     for row in &rows {
         let Some(name) = QueueName::parse(&row.name) else {

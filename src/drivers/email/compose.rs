@@ -52,7 +52,7 @@ pub fn build_notification(
     let rendered = templates.render_email(
         EmailKind::Notification,
         &NotificationEmail {
-            queue: request.queue.to_string(),
+            queue: crate::domain::display_name(request.queue).to_string(),
             project: request.project.to_string(),
             body: readable_body(request.body),
             posted_at: request.posted_at_ms.map(format_utc_ms),
@@ -80,7 +80,7 @@ pub fn build_confirmation(
     let rendered = templates.render_email(
         EmailKind::Confirm,
         &ConfirmEmail {
-            queue: request.queue.to_string(),
+            queue: crate::domain::display_name(request.queue).to_string(),
             project: request.project.to_string(),
             confirm_url: request.confirm_url.to_string(),
             expires_at: request.expires_at_ms.map(format_utc_ms),
@@ -106,7 +106,7 @@ pub fn build_unsubscribed(
     let rendered = templates.render_email(
         EmailKind::Unsubscribed,
         &UnsubscribedEmail {
-            queue: request.queue.to_string(),
+            queue: crate::domain::display_name(request.queue).to_string(),
             project: request.project.to_string(),
             resubscribe_url: Some(request.confirm_url.to_string()),
         },

@@ -45,7 +45,7 @@ pub fn build_alert(
     let rendered = templates.render_email(
         EmailKind::Alert,
         &AlertEmail {
-            queue: request.queue.to_string(),
+            queue: crate::domain::display_name(request.queue).to_string(),
             project: request.project.to_string(),
             kind: text("kind"),
             state: text("state"),
