@@ -28,6 +28,9 @@ fn notification(subscriber: &str, options: &Value) -> OutgoingEmail {
             body: &body,
             posted_at_ms: Some(1_795_964_400_000),
             unsubscribe_url: Some("http://127.0.0.1:8888/unsubscribe?token=abc"),
+            subscription_id: None,
+            event_type: None,
+            template: None,
         },
     )
     .expect("notification builds")

@@ -14,6 +14,7 @@ mod m20261202_000008_create_notification_rules;
 mod m20261202_000009_create_api_tokens;
 mod m20261202_000010_create_confirmation_sends;
 mod m20261202_000011_create_suppressions_and_bounces;
+mod m20261202_000012_create_template_sets;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_create_api_tokens::Migration),
             Box::new(m20261202_000010_create_confirmation_sends::Migration),
             Box::new(m20261202_000011_create_suppressions_and_bounces::Migration),
+            Box::new(m20261202_000012_create_template_sets::Migration),
         ]
     }
 }

@@ -30,6 +30,13 @@ const WRITES: &[(&str, &[&str], Role)] = &[
     ("/v2/queues/{queue}/share", &["POST"], Role::Admin),
     // A dry run: says who would receive a message, changes nothing.
     ("/v2/queues/{queue}/routes", &["POST"], Role::Reader),
+    // Renders a template set with a sample body, sends nothing. Writing
+    // or deleting a set is queue configuration: the admin's (unlisted).
+    (
+        "/v2/queues/{queue}/templates/{name}/preview",
+        &["POST"],
+        Role::Reader,
+    ),
     (
         "/v2/queues/{queue}/messages",
         &["POST", "DELETE"],

@@ -25,6 +25,7 @@ pub mod share;
 pub mod state;
 pub mod subscriptions;
 pub mod suppressions;
+pub mod template_sets;
 
 pub use access_log::access_log;
 pub use authorize::authorize;

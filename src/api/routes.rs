@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::context::{check_content_negotiation, name_in, RequestContext};
 use super::{
     bounces, claims, deliveries, links, message_routes, messages, misc, notification_policy,
-    notification_rules, queues, share, subscriptions, suppressions,
+    notification_rules, queues, share, subscriptions, suppressions, template_sets,
 };
 use crate::domain::Namespace;
 use crate::error::ApiError;
@@ -118,6 +118,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/v2/queues/{queue}/share")
             .route(web::post().to(share::share))
+            .default_service(web::to(not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/templates")
+            .route(web::get().to(template_sets::list))
+            .default_service(web::to(not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/templates/{name}")
+            .route(web::get().to(template_sets::get))
+            .route(web::put().to(template_sets::put))
+            .route(web::delete().to(template_sets::delete))
+            .default_service(web::to(not_allowed("DELETE, GET, PUT"))),
+    )
+    .service(
+        web::resource("/v2/queues/{queue}/templates/{name}/preview")
+            .route(web::post().to(template_sets::preview))
             .default_service(web::to(not_allowed("POST"))),
     )
     .service(

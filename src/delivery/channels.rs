@@ -16,6 +16,7 @@ use crate::domain::delivery::DeliveryKind;
 use crate::domain::links;
 use crate::domain::secret_key::SecretKey;
 use crate::domain::suppression::{suppression_key, Suppressed};
+use crate::domain::template_set::{self, TemplateName};
 use crate::drivers::amqp::AmqpDriver;
 use crate::drivers::email::{
     self, AlertRequest, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
@@ -24,7 +25,7 @@ use crate::drivers::webhook::{self, WebhookDriver, WebhookRequest};
 use crate::drivers::{AttemptOutcome, Verdict};
 use crate::store::entities::subscription;
 use crate::store::metadata_cache::MetadataCache;
-use crate::store::{bounces, suppressions, verp};
+use crate::store::{bounces, suppressions, template_sets, verp};
 use crate::templates::Templates;
 
 pub struct Channels {
@@ -64,6 +65,17 @@ fn describe(suppressed: &Suppressed) -> String {
         email::mask_address(&suppressed.address),
         suppressed.reason
     )
+}
+
+/// A failure worth retrying found before anything was sent (the database
+/// did not answer).
+fn transient(detail: String) -> AttemptOutcome {
+    AttemptOutcome {
+        verdict: Verdict::Transient { retry_after: None },
+        code: None,
+        detail,
+        duration: Duration::ZERO,
+    }
 }
 
 /// A permanent failure found before anything was sent (a subscriber or
@@ -302,6 +314,18 @@ impl Channels {
         envelope: &Envelope,
     ) -> AttemptOutcome {
         let unsubscribe = self.unsubscribe_url(sub);
+        let chosen = template_set::chosen(options);
+        let template = match template_sets::resolve(
+            &self.db,
+            &sub.project,
+            &sub.queue,
+            chosen.as_ref().map(TemplateName::as_str),
+        )
+        .await
+        {
+            Ok(template) => template,
+            Err(err) => return transient(format!("cannot read the queue's templates: {err}")),
+        };
         let options = Value::Object(options.clone());
         let request = NotificationRequest {
             subscriber: &sub.subscriber,
@@ -311,6 +335,9 @@ impl Channels {
             body: job.payload.get("body").unwrap_or(&Value::Null),
             posted_at_ms: Some(job.delivery.created_at),
             unsubscribe_url: Some(&unsubscribe),
+            subscription_id: Some(&sub.id),
+            event_type: job.event_type.as_deref(),
+            template: template.as_ref(),
         };
         let composed =
             email::build_notification(&self.templates, &self.settings.mail_from, &request);

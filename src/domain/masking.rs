@@ -40,6 +40,25 @@ pub fn mask_password(raw: &str) -> Cow<'_, str> {
     Cow::Owned(masked)
 }
 
+/// `alice@example.com` becomes `a***@example.com`. Anything without an `@`
+/// is masked whole, since it may be an address we failed to recognise.
+pub fn mask_address(address: &str) -> String {
+    let address = address.trim();
+    // `Alice <alice@example.com>`: the display name is as personal as the
+    // address, so only the masked address is kept.
+    let address = match (address.rfind('<'), address.rfind('>')) {
+        (Some(start), Some(end)) if start < end => &address[start + 1..end],
+        _ => address,
+    };
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_string(),
+    }
+}
+
 /// Subscription options as answers show them: the webhook signing secret
 /// is `***` (it stays usable, and is only ever set, never read back).
 pub fn mask_options(mut options: serde_json::Value) -> serde_json::Value {

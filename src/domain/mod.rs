@@ -13,8 +13,10 @@ pub mod limits;
 pub mod links;
 pub mod masking;
 mod project;
+pub mod pulp_report;
 pub mod queue_metadata;
 mod queue_name;
+pub mod render_context;
 pub mod retry_policy;
 pub mod role;
 pub mod secret_key;
@@ -24,6 +26,7 @@ pub mod subscriber;
 pub mod subscription;
 pub mod subscription_options;
 pub mod suppression;
+pub mod template_set;
 pub mod tokens;
 pub mod verp;
 

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod secret;
 pub mod subscriptions;
 pub mod suppressions;
+pub mod template_sets;
 pub mod webhook_reach;
 
 pub use deps::Deps;

@@ -26,5 +26,6 @@ pub mod secrets;
 pub mod subscriptions;
 pub mod suppressions;
 pub mod sweeper;
+pub mod template_sets;
 pub mod tokens;
 pub mod verp;

@@ -18,16 +18,6 @@ pub struct UnsubscribedEmail {
     pub resubscribe_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct NotificationEmail {
-    pub queue: String,
-    pub project: String,
-    /// The message body, already pretty-printed (indented JSON).
-    pub body: String,
-    pub posted_at: Option<String>,
-    pub unsubscribe_url: Option<String>,
-}
-
 /// An alert subscription's "occurred" or "resolved".
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertEmail {

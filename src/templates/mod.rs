@@ -6,6 +6,8 @@
 //! `.html` templates are HTML-escaped automatically; `.txt` ones are not.
 mod context;
 mod embedded;
+mod filters;
+pub mod sandbox;
 
 use std::path::Path;
 
@@ -16,9 +18,10 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 pub use context::{
-    AlertEmail, ConfirmEmail, ConfirmPage, ConfirmedPage, ErrorPage, NotificationEmail,
-    UnsubscribePage, UnsubscribedEmail, UnsubscribedPage,
+    AlertEmail, ConfirmEmail, ConfirmPage, ConfirmedPage, ErrorPage, UnsubscribePage,
+    UnsubscribedEmail, UnsubscribedPage,
 };
+pub use sandbox::{SetSources, TemplateError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailKind {
@@ -26,7 +29,8 @@ pub enum EmailKind {
     Confirm,
     /// Context: [`UnsubscribedEmail`].
     Unsubscribed,
-    /// Context: [`NotificationEmail`].
+    /// Context: `domain::render_context::NotificationContext` (built below
+    /// this layer, so only named here).
     Notification,
     /// Context: [`AlertEmail`].
     Alert,
@@ -123,6 +127,7 @@ impl Templates {
                 .build()
                 .context("configuring the template syntax")?,
         );
+        filters::register(&mut env);
         for (name, default) in embedded::TEMPLATES {
             let source = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
                 Some(path) => std::fs::read_to_string(&path)

@@ -281,6 +281,7 @@ pub const TABLES: &[&str] = &[
     "bounces",
     "bounce_streaks",
     "bounce_tokens",
+    "template_sets",
 ];
 
 /// Runs one async test body on SQLite and, when configured, on PostgreSQL:

@@ -39,4 +39,5 @@ mod smtp_sink;
 mod subscriber_changes;
 mod subscriptions;
 mod suppressions;
+mod template_sets;
 mod topics;

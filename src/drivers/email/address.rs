@@ -1,24 +1,8 @@
 //! Log-safe rendering of email addresses: logs and attempt details name a
-//! recipient well enough to debug, never well enough to harvest.
+//! recipient well enough to debug, never well enough to harvest. The one
+//! address masker is `domain::masking::mask_address` (templates use it too).
 
-/// `alice@example.com` becomes `a***@example.com`. Anything without an `@`
-/// is masked whole, since it may be an address we failed to recognise.
-pub fn mask_address(address: &str) -> String {
-    let address = address.trim();
-    // `Alice <alice@example.com>`: the display name is as personal as the
-    // address, so only the masked address is kept.
-    let address = match (address.rfind('<'), address.rfind('>')) {
-        (Some(start), Some(end)) if start < end => &address[start + 1..end],
-        _ => address,
-    };
-    match address.rsplit_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => "***".to_string(),
-    }
-}
+pub use crate::domain::masking::mask_address;
 
 /// Masks every address-looking word of a free text, such as an SMTP reply
 /// (`550 5.1.1 <alice@example.com>: user unknown`) or a sendmail stderr line.

@@ -8,8 +8,12 @@ use serde_json::Value;
 
 use super::mailto::parse_mailto;
 use super::outgoing::OutgoingEmail;
+use crate::domain::render_context::{
+    self, human_utc as format_utc_ms, readable_body, NotificationFacts,
+};
+use crate::domain::template_set::TemplateSet;
 use crate::templates::{
-    ConfirmEmail, EmailKind, NotificationEmail, RenderedEmail, Templates, UnsubscribedEmail,
+    sandbox, ConfirmEmail, EmailKind, RenderedEmail, SetSources, Templates, UnsubscribedEmail,
 };
 
 /// One message posted to a queue, for one `mailto:` subscription.
@@ -27,6 +31,12 @@ pub struct NotificationRequest<'a> {
     pub posted_at_ms: Option<i64>,
     /// The one-click unsubscribe URL (also sent as RFC 8058 headers).
     pub unsubscribe_url: Option<&'a str>,
+    pub subscription_id: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+    /// The queue's template set this subscription resolves to (its
+    /// `options.template`, else the queue's `default`); None: the
+    /// operator's or built-in notification templates.
+    pub template: Option<&'a TemplateSet>,
 }
 
 /// The confirmation (or, for `build_unsubscribed`, the re-subscription)
@@ -49,16 +59,7 @@ pub fn build_notification(
     request: &NotificationRequest<'_>,
 ) -> anyhow::Result<OutgoingEmail> {
     let target = Recipients::of(request.subscriber, request.options)?;
-    let rendered = templates.render_email(
-        EmailKind::Notification,
-        &NotificationEmail {
-            queue: crate::domain::display_name(request.queue).to_string(),
-            project: request.project.to_string(),
-            body: readable_body(request.body),
-            posted_at: request.posted_at_ms.map(format_utc_ms),
-            unsubscribe_url: request.unsubscribe_url.map(String::from),
-        },
-    )?;
+    let rendered = render_notification(templates, request)?;
     let subject = target
         .subject
         .clone()
@@ -67,6 +68,38 @@ pub fn build_notification(
     let from = option_string(request.options, "from").unwrap_or_else(|| default_from.to_string());
     let headers = unsubscribe_headers(request.unsubscribe_url);
     Ok(target.into_email(from, subject, rendered, headers, None))
+}
+
+/// The notification's subject and parts, from its template set or the
+/// operator's or built-in templates (before any subject the subscription
+/// sets itself).
+pub fn render_notification(
+    templates: &Templates,
+    request: &NotificationRequest<'_>,
+) -> anyhow::Result<RenderedEmail> {
+    let ctx = render_context::notification(&NotificationFacts {
+        queue: request.queue,
+        project: request.project,
+        body: request.body,
+        event_type: request.event_type,
+        posted_at_ms: request.posted_at_ms,
+        subscription_id: request.subscription_id,
+        subscriber: Some(request.subscriber),
+        unsubscribe_url: request.unsubscribe_url,
+        preferences_url: None,
+    });
+    match request.template {
+        Some(set) => Ok(sandbox::render(&sources(set), &ctx)?),
+        None => templates.render_email(EmailKind::Notification, &ctx),
+    }
+}
+
+pub fn sources(set: &TemplateSet) -> SetSources<'_> {
+    SetSources {
+        subject: &set.subject,
+        text: &set.text,
+        html: set.html.as_deref(),
+    }
 }
 
 /// The confirmation email. Always from `TIDINGS_MAIL_FROM`: a From chosen by
@@ -224,21 +257,6 @@ fn option_addresses(options: &Value, key: &str) -> Vec<String> {
         .filter(|a| !a.is_empty())
         .map(String::from)
         .collect()
-}
-
-/// `2026-11-23 15:00:00 UTC`: the API's ISO 8601, made easier to read.
-fn format_utc_ms(ms: i64) -> String {
-    crate::clock::iso8601(ms)
-        .replace('T', " ")
-        .replace('Z', " UTC")
-}
-
-/// Text bodies read best as themselves; anything else as indented JSON.
-fn readable_body(body: &Value) -> String {
-    match body {
-        Value::String(text) => text.clone(),
-        other => serde_json::to_string_pretty(other).unwrap_or_else(|_| other.to_string()),
-    }
 }
 
 mod alert;

@@ -15,3 +15,4 @@ pub mod queue;
 pub mod server_secret;
 pub mod subscription;
 pub mod suppression;
+pub mod template_set;

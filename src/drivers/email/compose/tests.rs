@@ -19,6 +19,9 @@ fn notify(subscriber: &str, options: &Value) -> OutgoingEmail {
             body: &body,
             posted_at_ms: Some(0),
             unsubscribe_url: Some("http://h/unsub?t=1"),
+            subscription_id: None,
+            event_type: None,
+            template: None,
         },
     )
     .unwrap()
@@ -79,6 +82,9 @@ fn blocked_recipients_are_dropped_from_every_field() {
         body: &body,
         posted_at_ms: Some(0),
         unsubscribe_url: None,
+        subscription_id: None,
+        event_type: None,
+        template: None,
     };
     let err = build_notification(&templates(), "t <t@x.org>", &request).unwrap_err();
     assert!(err.to_string().contains("blocked_recipients"), "{err}");
@@ -157,6 +163,9 @@ fn not_a_mailto_is_an_error() {
             body: &json!(1),
             posted_at_ms: None,
             unsubscribe_url: None,
+            subscription_id: None,
+            event_type: None,
+            template: None,
         },
     )
     .unwrap_err();
