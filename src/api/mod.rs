@@ -17,7 +17,7 @@ pub mod notification_policy;
 pub mod notification_rules;
 pub mod pages;
 pub mod params;
-mod queue_patch;
+pub mod queue_patch;
 pub mod queues;
 pub mod rate_limit;
 mod routes;

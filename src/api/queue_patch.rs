@@ -10,7 +10,7 @@ pub const JSON_PATCH_TYPE: &str = "application/openstack-messaging-v2.0-json-pat
 
 const OPERATIONS: &str = "add, remove, replace";
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PatchOp {
     Add(String, Value),
     Replace(String, Value),
