@@ -13,6 +13,7 @@ use tidings::api::queue_patch;
 use tidings::domain::amqp_target::AmqpTarget;
 use tidings::domain::email_address::{self, EmailAddress};
 use tidings::domain::queue_metadata::{self, DeadLetterPolicy};
+use tidings::domain::template_set::{TemplateName, TemplateSet};
 use tidings::domain::{bounce_report, subscription_options, QueueName, Subscriber};
 use tidings::drivers::email::{self, NotificationRequest};
 use tidings::routing::event_type::EventTypeTemplate;
@@ -21,7 +22,7 @@ use tidings::routing::notification_types::NotificationTypes;
 use tidings::routing::patterns::{EventTypes, Glob};
 use tidings::routing::subscription::SubscriptionRouting;
 use tidings::routing::Router;
-use tidings::templates::Templates;
+use tidings::templates::{sandbox, SetSources, Templates};
 
 /// The input as text, invalid UTF-8 replaced (the API only ever hands
 /// these parsers a `str`).
@@ -125,27 +126,48 @@ fn loaded_templates() -> &'static Templates {
     TEMPLATES.get_or_init(|| Templates::load(None).expect("the embedded templates compile"))
 }
 
-/// Templates: a console template name (first line), and a notification
-/// email rendered from a fuzzed body and options (the rest, as JSON).
+/// Templates: a console template name and a per-queue template set name
+/// (first line); a notification email rendered from the rest as its body
+/// (JSON, else text), with the built-in templates and with the input as a
+/// template set of its own (first line the subject, the rest the text),
+/// rendered only once the sandbox's check passes, as the API stores none
+/// that fails it.
 fn templates(data: &[u8]) {
     let text = text(data);
     let (name, rest) = split(&text);
+    let _ = TemplateName::parse(name);
     let _ = loaded_templates().render_console(name, &json!({}));
     let body = serde_json::from_str::<Value>(rest).unwrap_or_else(|_| Value::String(rest.into()));
     let options = match &body {
         Value::Object(map) => map.get("options").cloned().unwrap_or_else(|| json!({})),
         _ => json!({}),
     };
-    let request = NotificationRequest {
-        subscriber: "mailto:ops@example.com",
-        options: &options,
-        queue: name,
-        project: "p",
-        body: &body,
-        posted_at_ms: Some(0),
-        unsubscribe_url: Some("http://127.0.0.1/u"),
+    let own = TemplateSet {
+        subject: name.to_string(),
+        text: rest.to_string(),
+        html: None,
     };
-    let _ = email::build_notification(loaded_templates(), "tidings <t@example.com>", &request);
+    let checked = sandbox::check(&SetSources {
+        subject: &own.subject,
+        text: &own.text,
+        html: own.html.as_deref(),
+    })
+    .is_ok();
+    for template in [None, Some(&own).filter(|_| checked)] {
+        let request = NotificationRequest {
+            subscriber: "mailto:ops@example.com",
+            options: &options,
+            queue: name,
+            project: "p",
+            body: &body,
+            posted_at_ms: Some(0),
+            unsubscribe_url: Some("http://127.0.0.1/u"),
+            subscription_id: Some("s"),
+            event_type: Some(name),
+            template,
+        };
+        let _ = email::build_notification(loaded_templates(), "tidings <t@example.com>", &request);
+    }
 }
 
 /// Queue metadata: a PUT body (the JSON object) checked as the API does,
