@@ -111,6 +111,10 @@ pub struct Settings {
     pub confirmation_resend_interval_secs: u64,
     pub confirm_token_ttl_secs: u64,
     pub secret_key: Option<Secret>,
+    /// Encrypts message bodies at rest (None: generated, kept in the database).
+    pub message_key: Option<Secret>,
+    /// Earlier message keys, comma-separated: they open, never seal.
+    pub message_old_keys: Option<Secret>,
     pub delivery_concurrency: usize,
     pub delivery_per_subscription: usize,
     pub delivery_lease_secs: u64,
@@ -162,6 +166,8 @@ impl Default for Settings {
             confirmation_resend_interval_secs: 300,
             confirm_token_ttl_secs: 172_800,
             secret_key: None,
+            message_key: None,
+            message_old_keys: None,
             delivery_concurrency: 256,
             delivery_per_subscription: 16,
             delivery_lease_secs: 120,
@@ -174,6 +180,20 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The keys of `TIDINGS_MESSAGE_OLD_KEYS`, in order.
+    pub fn old_message_keys(&self) -> Vec<&str> {
+        self.message_old_keys
+            .as_ref()
+            .map(|keys| {
+                keys.expose()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Loads from the process environment.
     pub fn load() -> anyhow::Result<Settings> {
         let env: HashMap<String, String> = std::env::vars().collect();
@@ -260,6 +280,14 @@ impl Settings {
             if key.expose().len() < 32 {
                 bail!("TIDINGS_SECRET_KEY must be at least 32 characters");
             }
+        }
+        if let Some(key) = &self.message_key {
+            if key.expose().len() < 32 {
+                bail!("TIDINGS_MESSAGE_KEY must be at least 32 characters");
+            }
+        }
+        if self.old_message_keys().iter().any(|k| k.len() < 32) {
+            bail!("each key in TIDINGS_MESSAGE_OLD_KEYS must be at least 32 characters");
         }
         if self.delivery_concurrency == 0 || self.delivery_per_subscription == 0 {
             bail!("TIDINGS_DELIVERY_CONCURRENCY and TIDINGS_DELIVERY_PER_SUBSCRIPTION must be at least 1");

@@ -39,6 +39,11 @@ enum Command {
     /// configuration.
     #[command(after_help = env_help())]
     Bounce(cli::bounce::BounceArgs),
+    /// Re-encrypt the message bodies sealed by an old message key
+    /// (TIDINGS_MESSAGE_OLD_KEYS) with TIDINGS_MESSAGE_KEY, in batches.
+    /// Works on the database directly, with the server's configuration.
+    #[command(name = "rotate-key", after_help = env_help())]
+    RotateKey(cli::rotate_key::RotateKeyArgs),
     /// The client commands: an HTTP client of a running server.
     #[command(flatten)]
     Client(Box<cli::Command>),
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve => serve(settings).await,
             Command::Migrate => migrate(settings).await,
+            Command::RotateKey(args) => cli::rotate_key::run(args, settings).await,
             Command::Client(_) | Command::Token(_) | Command::Bounce(_) => Ok(()),
         }
     });

@@ -62,6 +62,11 @@ impl Application {
         let router = Arc::new(settings.router()?);
         let db = store::db::connect(&settings.database_url).await?;
         store::db::migrate(&db).await?;
+        // Before listening: a key that cannot open the stored messages
+        // stops the start here.
+        let keys =
+            crate::service::message_keys::resolve(&db, &settings, options.clock.now_ms()).await?;
+        crate::service::message_keys::check(&db, &keys).await?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding TIDINGS_BIND={}", settings.bind))?;
         let port = listener
@@ -82,6 +87,7 @@ impl Application {
             fanout_targets.clone(),
             fanouts_ready.clone(),
             metrics.clone(),
+            keys.clone(),
         );
         let (rate, burst) = settings.project_rate();
         let page_rate = settings.page_rate_per_minute;
@@ -100,6 +106,7 @@ impl Application {
             clock: options.clock,
             settings: Arc::new(settings),
             secret,
+            keys,
             templates,
             wake,
             fanouts_ready: fanouts_ready.clone(),
@@ -157,6 +164,7 @@ impl Application {
             FanoutRouting {
                 router: state.router.clone(),
                 metadata: state.metadata.clone(),
+                keys: state.keys.clone(),
             },
         );
 

@@ -15,6 +15,7 @@ mod m20261202_000009_create_api_tokens;
 mod m20261202_000010_create_confirmation_sends;
 mod m20261202_000011_create_suppressions_and_bounces;
 mod m20261202_000012_create_template_sets;
+mod m20261202_000013_add_message_key_ids;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_create_confirmation_sends::Migration),
             Box::new(m20261202_000011_create_suppressions_and_bounces::Migration),
             Box::new(m20261202_000012_create_template_sets::Migration),
+            Box::new(m20261202_000013_add_message_key_ids::Migration),
         ]
     }
 }

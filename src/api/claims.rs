@@ -85,6 +85,7 @@ pub async fn create(
     let outcome = claims::create(
         &state.db,
         &state.fanout_targets,
+        &state.keys,
         &ctx.project,
         &name,
         terms,
@@ -101,7 +102,7 @@ pub async fn create(
     let messages: Vec<Value> = claimed
         .messages
         .iter()
-        .map(|m| format_message(&name, m, now))
+        .map(|m| format_message(&state.keys, &name, m, now))
         .collect();
     Ok(HttpResponse::Created()
         .insert_header((
@@ -125,7 +126,7 @@ pub async fn get(
     let messages = store::messages::claimed_by(&state.db, &id, now).await?;
     let messages: Vec<Value> = messages
         .iter()
-        .map(|m| format_message(&name, m, now))
+        .map(|m| format_message(&state.keys, &name, m, now))
         .collect();
     Ok(HttpResponse::Ok().json(json!({
         "age": (now - claim.created_at).max(0) / 1000,

@@ -24,6 +24,7 @@ fn context(state: &AppState) -> RoutesContext<'_, sea_orm::DatabaseConnection> {
         db: &state.db,
         router: &state.router,
         metadata: &state.metadata,
+        keys: &state.keys,
         now: state.now(),
     }
 }

@@ -9,6 +9,7 @@ use super::context::RequestContext;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::*;
+use crate::domain::message_keys::MessageKeys;
 use crate::domain::queue_metadata::truthy;
 use crate::domain::QueueName;
 use crate::error::{ApiError, ApiResult};
@@ -20,7 +21,7 @@ use crate::store::entities::message::Model as MessageRow;
 use crate::store::messages::{ListOptions, NewMessage};
 
 /// The v2 message object; `href` carries `?claim_id=` while claimed.
-pub fn format_message(queue: &QueueName, m: &MessageRow, now: i64) -> Value {
+pub fn format_message(keys: &MessageKeys, queue: &QueueName, m: &MessageRow, now: i64) -> Value {
     let mut href = format!("{}/messages/{}", queue.href(), m.id);
     if let Some(claim) = m.active_claim(now) {
         href.push_str("?claim_id=");
@@ -31,12 +32,8 @@ pub fn format_message(queue: &QueueName, m: &MessageRow, now: i64) -> Value {
         "href": href,
         "ttl": m.ttl,
         "age": (now - m.created_at).max(0) / 1000,
-        "body": parse_body(&m.body),
+        "body": keys.open_json(&m.id, &m.body, m.key_id.as_deref()),
     })
-}
-
-pub fn parse_body(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
 fn post_too_large(max: i64) -> impl Fn() -> ApiError {
@@ -96,6 +93,10 @@ pub async fn post(
             client: ctx.client_id,
             messages: batch,
             delay_enabled,
+            encrypt: metadata
+                .get("_enable_encrypt_messages")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             now: state.now(),
         })
         .await?;
@@ -208,7 +209,10 @@ pub async fn list(
         include_delayed,
     };
     let rows = store::messages::list(&state.db, &ctx.project, &name, opts, now).await?;
-    let messages: Vec<Value> = rows.iter().map(|m| format_message(&name, m, now)).collect();
+    let messages: Vec<Value> = rows
+        .iter()
+        .map(|m| format_message(&state.keys, &name, m, now))
+        .collect();
     let links = match rows.last() {
         None => json!([]),
         Some(last) => {
@@ -246,7 +250,10 @@ async fn get_many(
             ctx.project.as_str()
         )));
     }
-    let messages: Vec<Value> = rows.iter().map(|m| format_message(name, m, now)).collect();
+    let messages: Vec<Value> = rows
+        .iter()
+        .map(|m| format_message(&state.keys, name, m, now))
+        .collect();
     Ok(HttpResponse::Ok().json(json!({"messages": messages})))
 }
 
@@ -266,7 +273,7 @@ pub async fn get(
                 ctx.project.as_str()
             ))
         })?;
-    Ok(HttpResponse::Ok().json(format_message(&name, &row, now)))
+    Ok(HttpResponse::Ok().json(format_message(&state.keys, &name, &row, now)))
 }
 
 #[tracing::instrument(skip_all, fields(queue = %path.0))]
@@ -357,7 +364,7 @@ async fn pop_messages(
                 "id": m.id,
                 "age": (now - m.created_at).max(0) / 1000,
                 "ttl": m.ttl,
-                "body": parse_body(&m.body),
+                "body": state.keys.open_json(&m.id, &m.body, m.key_id.as_deref()),
                 "claim_id": Value::Null,
                 "claim_count": m.claim_count,
             })

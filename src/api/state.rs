@@ -23,6 +23,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Keys pre-signed URLs and unsubscribe links.
     pub secret: SecretKey,
+    /// Seals and opens message bodies at rest (`_enable_encrypt_messages`).
+    pub keys: crate::domain::message_keys::MessageKeys,
     /// Emails and pages, loaded once at startup.
     pub templates: Arc<crate::templates::Templates>,
     /// Wakes the delivery worker after a commit that created work.

@@ -12,6 +12,7 @@ mod mask;
 mod message;
 mod output;
 mod queue;
+pub mod rotate_key;
 mod routes;
 mod subscription;
 pub mod token;

@@ -260,6 +260,20 @@ pub const KEYS: &[Key] = &[
         example: "an example key that is long enough to sign with",
     },
     Key {
+        name: "message_key",
+        kind: Kind::Secret,
+        meaning: "key that encrypts the message bodies of queues and topics with _enable_encrypt_messages (at least 32 characters); see docs/encryption.md",
+        default: "(generated on first start and kept in the database)",
+        example: "an example message key that is long enough",
+    },
+    Key {
+        name: "message_old_keys",
+        kind: Kind::Secret,
+        meaning: "previous message keys, comma-separated: still read, never used to encrypt, until tidings rotate-key has re-encrypted their rows",
+        default: "(none)",
+        example: "an old message key that is long enough to be one",
+    },
+    Key {
         name: "delivery_concurrency",
         kind: Kind::Number,
         meaning: "delivery attempts in flight at once, across all subscriptions",

@@ -18,24 +18,53 @@ use serde_json::Value;
 
 use super::alert_intake::AlertHit;
 use crate::alerts::{AlertLayout, AlertRule};
+use crate::domain::message_keys::MessageKeys;
 use crate::routing::{EffectivePolicy, Router, SubscriptionRouting};
 use crate::store::entities::{fanout, subscription};
 use crate::store::fanouts::Audience;
 use crate::store::metadata_cache::MetadataCache;
 
-/// What fan-out needs to route: the router (types, server policy, cache)
-/// and the queue metadata (queue policies).
+/// What fan-out needs to route: the router (types, server policy, cache),
+/// the queue metadata (queue policies) and the message keys (sealed
+/// payloads are opened before routing reads them).
 #[derive(Clone)]
 pub struct FanoutRouting {
     pub router: Arc<Router>,
     pub metadata: Arc<MetadataCache>,
+    pub keys: MessageKeys,
 }
 
 impl Default for FanoutRouting {
     fn default() -> Self {
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
         FanoutRouting {
             router: Arc::new(Router::default()),
             metadata: Arc::new(MetadataCache::default()),
+            keys: MessageKeys::new(&key, &[]),
+        }
+    }
+}
+
+impl FanoutRouting {
+    /// The jobs with their payloads opened (in memory only; the rows stay
+    /// sealed). A payload that cannot be opened becomes `null`.
+    pub fn open_jobs(&self, jobs: Vec<fanout::Model>) -> Vec<fanout::Model> {
+        jobs.into_iter()
+            .map(|mut job| {
+                if let Some(key_id) = job.key_id.take() {
+                    job.payload = self.open_payload(&job.message_id, &job.payload, Some(&key_id));
+                }
+                job
+            })
+            .collect()
+    }
+
+    /// One stored payload's JSON text, opened when sealed.
+    pub fn open_payload(&self, message_id: &str, text: &str, key_id: Option<&str>) -> String {
+        match key_id {
+            None => text.to_string(),
+            Some(_) => self.keys.open_json(message_id, text, key_id).to_string(),
         }
     }
 }

@@ -93,7 +93,7 @@ impl<D: Deliver> Dispatcher<D> {
         take: &mut (dyn FnMut(&str) -> bool + Send),
     ) -> anyhow::Result<Option<fanouts::Expanded>> {
         let txn = self.db.begin().await?;
-        let jobs = fanouts::pending(&txn).await?;
+        let jobs = self.routing.open_jobs(fanouts::pending(&txn).await?);
         if jobs.is_empty() {
             txn.commit().await?;
             return Ok(None);
@@ -201,7 +201,14 @@ impl<D: Deliver> Dispatcher<D> {
                 Some(fanout_id) => parsed
                     .entry(fanout_id)
                     .or_insert_with(|| match payloads.remove(&fanout_id) {
-                        Some(job) => (parse(Some(job.payload)), job.event_type),
+                        Some(job) => {
+                            let text = self.routing.open_payload(
+                                &job.message_id,
+                                &job.payload,
+                                job.key_id.as_deref(),
+                            );
+                            (parse(Some(text)), job.event_type)
+                        }
                         None => (Value::Null, None),
                     })
                     .clone(),

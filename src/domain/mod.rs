@@ -12,6 +12,7 @@ pub mod iso_time;
 pub mod limits;
 pub mod links;
 pub mod masking;
+pub mod message_keys;
 mod project;
 pub mod pulp_report;
 pub mod queue_metadata;

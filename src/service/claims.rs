@@ -8,6 +8,7 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use serde_json::Value;
 
+use crate::domain::message_keys::MessageKeys;
 use crate::domain::queue_metadata::{truthy, DeadLetterPolicy};
 use crate::domain::{ProjectId, QueueName};
 use crate::routing::EventTypeTemplate;
@@ -59,6 +60,7 @@ pub struct ClaimOutcome {
 pub async fn create(
     db: &DatabaseConnection,
     targets: &FanoutTargets,
+    keys: &MessageKeys,
     project: &ProjectId,
     queue: &QueueName,
     terms: ClaimTerms,
@@ -79,6 +81,7 @@ pub async fn create(
         let req = ClaimRequest {
             project,
             queue,
+            keys,
             now,
         };
         fanned_out = dead_letter(&txn, targets, &req, policy, &dead).await?;
@@ -137,6 +140,7 @@ struct ClaimRequest<'a> {
     project: &'a ProjectId,
     queue: &'a QueueName,
     now: i64,
+    keys: &'a MessageKeys,
 }
 
 /// Renews a live claim from now on, with new `ttl` and `grace`.
@@ -199,9 +203,13 @@ async fn dead_letter(
     let mut moved: Vec<message::Model> = dead.to_vec();
     let dlq_metadata = store::queues::metadata(txn, req.project, &policy.queue).await?;
     let template = EventTypeTemplate::for_queue(&dlq_metadata);
-    for m in &mut moved {
-        if let Ok(body) = serde_json::from_str::<Value>(&m.body) {
-            m.event_type = template.derive(&body);
+    let bodies: Vec<Value> = moved
+        .iter()
+        .map(|m| req.keys.open_json(&m.id, &m.body, m.key_id.as_deref()))
+        .collect();
+    for (m, body) in moved.iter_mut().zip(&bodies) {
+        if !body.is_null() {
+            m.event_type = template.derive(body);
         }
     }
     store::messages::move_to_dead_letter(
@@ -230,10 +238,14 @@ async fn dead_letter(
         .get("_default_message_delay")
         .map(truthy)
         .unwrap_or(false);
+    let dlq_encrypts = dlq_metadata
+        .get("_enable_encrypt_messages")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let jobs: Vec<NewFanout> = moved
         .iter()
-        .map(|m| {
-            let body = serde_json::from_str::<Value>(&m.body).unwrap_or(Value::Null);
+        .zip(bodies)
+        .map(|(m, body)| {
             let ttl = policy.messages_ttl.unwrap_or(m.ttl);
             NewFanout {
                 project: req.project.as_str().to_string(),
@@ -242,6 +254,9 @@ async fn dead_letter(
                 payload: notification_dict(&policy.queue, ttl, &body, delay_enabled.then_some(0)),
                 created_at: req.now,
                 event_type: m.event_type.clone(),
+                // A sealed message's payload stays sealed, and a DLQ that
+                // encrypts seals what it is told of.
+                seal: (m.key_id.is_some() || dlq_encrypts).then(|| req.keys.clone()),
             }
         })
         .collect();

@@ -12,6 +12,7 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
+use crate::domain::message_keys::MessageKeys;
 use crate::domain::{ClientId, ProjectId, QueueName};
 use crate::metrics::Metrics;
 use crate::store;
@@ -32,6 +33,9 @@ pub struct Post {
     pub messages: Vec<NewMessage>,
     /// The queue delays messages (the notification then carries `delay`).
     pub delay_enabled: bool,
+    /// The queue (or topic) has `_enable_encrypt_messages`: bodies and
+    /// fan-out payloads are sealed at rest.
+    pub encrypt: bool,
     pub now: i64,
 }
 
@@ -49,6 +53,7 @@ impl MessagePosts {
         targets: Arc<FanoutTargets>,
         fanouts_ready: Arc<Notify>,
         metrics: Arc<Metrics>,
+        keys: MessageKeys,
     ) -> MessagePosts {
         // SQLite has one writer (and tidings one connection to it);
         // PostgreSQL takes several transactions at once.
@@ -61,6 +66,7 @@ impl MessagePosts {
             targets,
             fanouts_ready,
             metrics,
+            keys,
         };
         MessagePosts {
             writes: GroupCommit::start(
@@ -88,6 +94,7 @@ struct Writer {
     targets: Arc<FanoutTargets>,
     fanouts_ready: Arc<Notify>,
     metrics: Arc<Metrics>,
+    keys: MessageKeys,
 }
 
 impl Committer<Post> for Writer {
@@ -96,7 +103,7 @@ impl Committer<Post> for Writer {
     }
 
     async fn commit(&self, batch: &[Post]) -> anyhow::Result<()> {
-        let fanned_out = commit(&self.db, &self.targets, batch).await?;
+        let fanned_out = commit(&self.db, &self.targets, &self.keys, batch).await?;
         let posted: usize = batch.iter().map(|p| p.messages.len()).sum();
         self.metrics
             .messages_posted
@@ -113,6 +120,7 @@ impl Committer<Post> for Writer {
 async fn commit(
     db: &DatabaseConnection,
     targets: &FanoutTargets,
+    keys: &MessageKeys,
     batch: &[Post],
 ) -> Result<bool, DbErr> {
     let backend = db.get_database_backend();
@@ -153,6 +161,7 @@ async fn commit(
             client: &post.client,
             messages: &post.messages,
             now: post.now,
+            seal: post.encrypt.then_some(keys),
         })
         .collect();
     for statement in store::messages::insert_statements(backend, &batches) {
@@ -180,6 +189,7 @@ async fn commit(
                 ),
                 created_at: post.now,
                 event_type: m.event_type.clone(),
+                seal: post.encrypt.then(|| keys.clone()),
             });
         }
     }

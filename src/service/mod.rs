@@ -10,6 +10,7 @@ mod deps;
 pub mod keystone;
 pub mod link_actions;
 pub mod message_deletes;
+pub mod message_keys;
 pub mod message_posts;
 pub mod notification_rules;
 pub mod queues;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
+use crate::domain::message_keys::MessageKeys;
 use crate::domain::subscription::Status;
 use crate::domain::{ProjectId, QueueName};
 use crate::routing::{explain, Candidate, Decision, EventTypeTemplate, Message, Router};
@@ -18,6 +19,8 @@ pub struct RoutesContext<'a, C: ConnectionTrait> {
     pub db: &'a C,
     pub router: &'a Router,
     pub metadata: &'a MetadataCache,
+    /// Opens sealed message bodies.
+    pub keys: &'a MessageKeys,
     pub now: i64,
 }
 
@@ -81,7 +84,9 @@ pub async fn for_message<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    let body: Value = serde_json::from_str(&message.body).unwrap_or(Value::Null);
+    let body = ctx
+        .keys
+        .open_json(&message.id, &message.body, message.key_id.as_deref());
     let metadata = ctx.metadata.get(ctx.db, project, queue).await?;
     let rows =
         store::subscriptions::page_any_state(ctx.db, project, queue, page.marker, page.limit)

@@ -18,6 +18,7 @@ use super::entities::delivery;
 use super::entities::fanout::{self, Entity as Fanout};
 use super::entities::subscription;
 use crate::domain::delivery::DeliveryKind;
+use crate::domain::message_keys::MessageKeys;
 
 /// A posted message waiting to be fanned out.
 #[derive(Debug, Clone)]
@@ -28,22 +29,35 @@ pub struct NewFanout {
     pub payload: serde_json::Value,
     pub created_at: i64,
     pub event_type: Option<String>,
+    /// Some: seal the payload (it holds the message body) with the current
+    /// key, as the message itself is sealed.
+    pub seal: Option<MessageKeys>,
 }
 
 /// The INSERT statements for fan-out jobs, a chunk of rows each.
 pub fn insert_statements(backend: DbBackend, jobs: Vec<NewFanout>) -> Vec<Statement> {
     let rows: Vec<fanout::ActiveModel> = jobs
         .into_iter()
-        .map(|job| fanout::ActiveModel {
-            project: Set(job.project),
-            queue: Set(job.queue),
-            message_id: Set(job.message_id),
-            payload: Set(job.payload.to_string()),
-            cursor: Set(None),
-            expanded: Set(false),
-            created_at: Set(job.created_at),
-            event_type: Set(job.event_type),
-            ..Default::default()
+        .map(|job| {
+            let (payload, key_id) = match &job.seal {
+                Some(keys) => {
+                    let sealed = keys.seal(&job.message_id, &job.payload.to_string());
+                    (sealed.text, sealed.key_id)
+                }
+                None => (job.payload.to_string(), None),
+            };
+            fanout::ActiveModel {
+                project: Set(job.project),
+                queue: Set(job.queue),
+                message_id: Set(job.message_id),
+                payload: Set(payload),
+                key_id: Set(key_id),
+                cursor: Set(None),
+                expanded: Set(false),
+                created_at: Set(job.created_at),
+                event_type: Set(job.event_type),
+                ..Default::default()
+            }
         })
         .collect();
     super::batch::insert_statements(backend, rows)
@@ -269,10 +283,15 @@ fn delivery_row(
 /// What a leased delivery of a fan-out job needs from the job.
 #[derive(Debug, Clone)]
 pub struct JobPayload {
-    /// The notification payload (JSON text).
+    /// The notification payload (JSON text, sealed when `key_id` is set).
     pub payload: String,
     pub event_type: Option<String>,
+    pub message_id: String,
+    pub key_id: Option<String>,
 }
+
+/// Id, payload, event type, message id, key id.
+type PayloadRow = (i64, String, Option<String>, String, Option<String>);
 
 /// The notification payloads (and event types) of the given jobs, by job id.
 pub async fn payloads(
@@ -282,23 +301,27 @@ pub async fn payloads(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, String, Option<String>)> = Fanout::find()
+    let rows: Vec<PayloadRow> = Fanout::find()
         .select_only()
         .column(fanout::Column::Id)
         .column(fanout::Column::Payload)
         .column(fanout::Column::EventType)
+        .column(fanout::Column::MessageId)
+        .column(fanout::Column::KeyId)
         .filter(fanout::Column::Id.is_in(ids.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, payload, event_type)| {
+        .map(|(id, payload, event_type, message_id, key_id)| {
             (
                 id,
                 JobPayload {
                     payload,
                     event_type,
+                    message_id,
+                    key_id,
                 },
             )
         })

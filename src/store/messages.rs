@@ -5,6 +5,7 @@ use sea_orm::{
 };
 
 use super::entities::message::{self, Entity as Message};
+use crate::domain::message_keys::MessageKeys;
 use crate::domain::{ClientId, ProjectId, QueueName};
 
 /// A message ready to be stored.
@@ -25,6 +26,8 @@ pub struct PostedBatch<'a> {
     pub client: &'a ClientId,
     pub messages: &'a [NewMessage],
     pub now: i64,
+    /// Some: seal each body with the current key (`_enable_encrypt_messages`).
+    pub seal: Option<&'a MessageKeys>,
 }
 
 /// The INSERT statements for the messages of several posts, a chunk of
@@ -33,11 +36,19 @@ pub fn insert_statements(backend: DbBackend, batches: &[PostedBatch<'_>]) -> Vec
     let mut rows = Vec::new();
     for b in batches {
         for m in b.messages {
+            let (body, key_id) = match b.seal {
+                Some(keys) => {
+                    let sealed = keys.seal(&m.id, &m.body.to_string());
+                    (sealed.text, sealed.key_id)
+                }
+                None => (m.body.to_string(), None),
+            };
             rows.push(message::ActiveModel {
                 id: Set(m.id.clone()),
                 project: Set(b.project.as_str().to_string()),
                 queue: Set(b.queue.as_str().to_string()),
-                body: Set(m.body.to_string()),
+                body: Set(body),
+                key_id: Set(key_id),
                 ttl: Set(m.ttl),
                 client_id: Set(b.client.as_str().to_string()),
                 created_at: Set(b.now),
@@ -402,7 +413,9 @@ pub async fn move_to_dead_letter(
             id: Set(m.id.clone()),
             project: Set(m.project.clone()),
             queue: Set(to.queue.as_str().to_string()),
+            // Sealed bodies move sealed: the id is the associated data.
             body: Set(m.body.clone()),
+            key_id: Set(m.key_id.clone()),
             ttl: Set(ttl),
             client_id: Set(m.client_id.clone()),
             created_at: Set(m.created_at),

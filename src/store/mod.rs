@@ -22,6 +22,7 @@ pub mod missing_database;
 pub mod notification_rules;
 pub mod queues;
 pub mod read_cache;
+pub mod sealed;
 pub mod secrets;
 pub mod subscriptions;
 pub mod suppressions;

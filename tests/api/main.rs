@@ -21,6 +21,7 @@ mod console;
 mod credentials;
 mod dead_letters;
 mod delivery;
+mod encryption;
 mod messages;
 mod misc;
 mod pg_missing_database;

@@ -19,6 +19,8 @@ pub struct Model {
     /// The message's event type (what fan-out routes on).
     #[sea_orm(column_type = "Text", nullable)]
     pub event_type: Option<String>,
+    /// The message key that sealed the body (payload); None: in the clear.
+    pub key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,8 @@ pub struct Model {
     /// Derived when posted (`routing::event_type`); None: it has none.
     #[sea_orm(column_type = "Text", nullable)]
     pub event_type: Option<String>,
+    /// The message key that sealed the body (payload); None: in the clear.
+    pub key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
