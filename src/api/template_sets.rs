@@ -14,6 +14,7 @@ use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_MESSAGES_POST_SIZE, MAX_PER_PAGE};
 use crate::domain::links;
+use crate::domain::locale::{self, Locale};
 use crate::domain::render_context::{self, NotificationFacts};
 use crate::domain::template_set::{TemplateName, TemplateSet, DEFAULT_SET, MAX_PART_LEN};
 use crate::domain::QueueName;
@@ -172,9 +173,10 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `{"body": <a message body>, "subscription_id": "..."}` (the id is
-/// optional: with it, the subscription's masked address and its real
-/// unsubscribe link are used, so the preview is what it would receive).
+/// `{"body": <a message body>, "subscription_id": "...", "locale": "de"}`
+/// (the id is optional: with it, the subscription's masked address, its
+/// language and its real unsubscribe link are used, so the preview is
+/// what it would receive from this set; `locale` overrides the language).
 /// The `default` name previews the built-in (or operator's) email when
 /// the queue has no `default` set.
 pub async fn preview(
@@ -198,12 +200,17 @@ pub async fn preview(
     };
     if let Some(key) = doc
         .keys()
-        .find(|k| !["body", "subscription_id"].contains(&k.as_str()))
+        .find(|k| !["body", "subscription_id", "locale"].contains(&k.as_str()))
     {
         return Err(ApiError::invalid(format!(
-            "{key:?} is not a preview field (body, subscription_id)."
+            "{key:?} is not a preview field (body, subscription_id, locale)."
         )));
     }
+    let asked_locale = match doc.get("locale") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => Some(Locale::parse(raw).map_err(ApiError::invalid)?),
+        Some(_) => return Err(ApiError::invalid("locale must be a language tag.")),
+    };
     let sample = doc
         .get("body")
         .ok_or_else(|| ApiError::invalid("A preview needs a sample message body (\"body\")."))?;
@@ -237,7 +244,17 @@ pub async fn preview(
             &sub.id,
         )
     });
+    // The asked language, else the subscription's.
+    let locale = asked_locale.or_else(|| {
+        subscription.as_ref().and_then(|sub| {
+            serde_json::from_str::<serde_json::Map<String, Value>>(&sub.options)
+                .ok()
+                .and_then(|options| locale::of_options(&options))
+        })
+    });
+    let chain = locale.as_ref().map(Locale::fallbacks).unwrap_or_default();
     let context = render_context::notification(&NotificationFacts {
+        locale: locale.as_ref(),
         queue: queue.as_str(),
         project: ctx.project.as_str(),
         body: sample,
@@ -259,7 +276,7 @@ pub async fn preview(
         }
         None => state
             .templates
-            .render_email(EmailKind::Notification, &context)
+            .render_email_in(EmailKind::Notification, &chain, &context)
             .map_err(ApiError::Unexpected)?,
     };
     Ok(HttpResponse::Ok().json(json!({

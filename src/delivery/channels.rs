@@ -14,9 +14,10 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::links;
+use crate::domain::locale;
 use crate::domain::secret_key::SecretKey;
 use crate::domain::suppression::{suppression_key, Suppressed};
-use crate::domain::template_set::{self, TemplateName};
+use crate::domain::template_set;
 use crate::drivers::amqp::AmqpDriver;
 use crate::drivers::email::{
     self, AlertRequest, ConfirmationRequest, Mailer, NotificationRequest, OutgoingEmail,
@@ -315,17 +316,15 @@ impl Channels {
     ) -> AttemptOutcome {
         let unsubscribe = self.unsubscribe_url(sub);
         let chosen = template_set::chosen(options);
-        let template = match template_sets::resolve(
-            &self.db,
-            &sub.project,
-            &sub.queue,
-            chosen.as_ref().map(TemplateName::as_str),
-        )
-        .await
-        {
-            Ok(template) => template,
-            Err(err) => return transient(format!("cannot read the queue's templates: {err}")),
-        };
+        let chain = locale::of_options(options)
+            .map(|l| l.fallbacks())
+            .unwrap_or_default();
+        let candidates = template_set::candidates(chosen.as_ref(), &chain);
+        let template =
+            match template_sets::resolve(&self.db, &sub.project, &sub.queue, &candidates).await {
+                Ok(template) => template,
+                Err(err) => return transient(format!("cannot read the queue's templates: {err}")),
+            };
         let options = Value::Object(options.clone());
         let request = NotificationRequest {
             subscriber: &sub.subscriber,

@@ -11,6 +11,7 @@ pub mod host_name;
 pub mod iso_time;
 pub mod limits;
 pub mod links;
+pub mod locale;
 pub mod masking;
 pub mod message_keys;
 mod project;

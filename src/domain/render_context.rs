@@ -8,12 +8,15 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::locale::Locale;
 use super::masking::mask_address;
 use super::pulp_report::{self, PulpSummary};
 
 /// The facts a notification context is built from.
 #[derive(Debug, Clone, Copy)]
 pub struct NotificationFacts<'a> {
+    /// The subscription's language (None: English).
+    pub locale: Option<&'a Locale>,
     pub queue: &'a str,
     pub project: &'a str,
     /// The message body as posted.
@@ -51,6 +54,8 @@ pub struct LinksView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NotificationContext {
+    /// The subscription's `options.locale` as given (`fr-CA`), or null.
+    pub locale: Option<String>,
     pub message: MessageView,
     pub event_type: Option<String>,
     pub queue: String,
@@ -60,7 +65,8 @@ pub struct NotificationContext {
     /// The body as the built-in email shows it: text as itself, anything
     /// else as indented JSON.
     pub body: String,
-    /// `2026-11-23 15:00:00 UTC`.
+    /// `2026-11-23 15:00:00 UTC`, in the subscription's language
+    /// (`23. November 2026, 15:00:00 UTC`).
     pub posted_at: Option<String>,
     pub unsubscribe_url: Option<String>,
     /// Set when the body is a Pulp event report.
@@ -68,7 +74,9 @@ pub struct NotificationContext {
 }
 
 pub fn notification(facts: &NotificationFacts<'_>) -> NotificationContext {
+    let chain = facts.locale.map(Locale::fallbacks).unwrap_or_default();
     NotificationContext {
+        locale: facts.locale.map(|l| l.as_str().to_string()),
         message: MessageView {
             body: facts.body.clone(),
             posted_at: facts.posted_at_ms.map(crate::clock::iso8601),
@@ -86,7 +94,9 @@ pub fn notification(facts: &NotificationFacts<'_>) -> NotificationContext {
             preferences: facts.preferences_url.map(String::from),
         },
         body: readable_body(facts.body),
-        posted_at: facts.posted_at_ms.map(human_utc),
+        posted_at: facts
+            .posted_at_ms
+            .map(|ms| super::locale::format_datetime(ms, &chain)),
         unsubscribe_url: facts.unsubscribe_url.map(String::from),
         pulp: pulp_report::summary(facts.body),
     }
@@ -147,6 +157,7 @@ mod tests {
     fn context_carries_body_links_and_pulp() {
         let body = json!({"event_type": "repo.sync.finish", "payload": {"repo_id": "zoo"}});
         let ctx = notification(&NotificationFacts {
+            locale: None,
             queue: "q",
             project: "p",
             body: &body,

@@ -125,6 +125,9 @@ pub fn validate(options: Option<&Value>) -> Result<Map<String, Value>, String> {
             return Err("Option require_route must be true or false.".into());
         }
     }
+    if let Some(v) = map.get("locale") {
+        super::locale::validate_option(v)?;
+    }
     if let Some(v) = map.get("template") {
         super::template_set::validate_option(v)?;
     }
@@ -158,7 +161,7 @@ mod tests {
             json!({"signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
             json!({"_retry_policy": {"minimum_delay": 1, "maximum_delay": 100}}),
             json!({"anything": [1, 2]}),
-            json!({"template": "weekly"}),
+            json!({"template": "weekly", "locale": "fr-CA"}),
         ] {
             assert!(validate(Some(&ok)).is_ok(), "{ok}");
         }
@@ -197,6 +200,8 @@ mod tests {
             (json!({"signing_secret": "abc"}), "signing_secret"),
             (json!({"template": "../x"}), "Option template"),
             (json!({"template": 3}), "Option template"),
+            (json!({"locale": "fr_CA!"}), "Option locale"),
+            (json!({"locale": ["de"]}), "Option locale"),
             // 16 key bytes: base64 but shorter than the signer's 24.
             (
                 json!({"signing_secret": "whsec_AAAAAAAAAAAAAAAAAAAAAA=="}),

@@ -4,6 +4,8 @@
 //! before anything is stored.
 use serde_json::{Map, Value};
 
+use super::locale::Locale;
+
 /// The set that replaces the built-in notification email of its queue.
 pub const DEFAULT_SET: &str = "default";
 /// Longest source of one part, in bytes.
@@ -11,29 +13,74 @@ pub const MAX_PART_LEN: usize = 64 * 1024;
 /// Most sets one queue may hold.
 pub const MAX_SETS_PER_QUEUE: u64 = 100;
 
-/// `[A-Za-z0-9_-]`, 1 to 64 characters, as queue names (without dots).
+/// `[A-Za-z0-9_-]`, 1 to 64 characters, optionally followed by `.` and a
+/// language tag: `default`, `weekly`, `default.fr`, `weekly.fr-ca` (the
+/// tag kept in lower case, as lookups name it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TemplateName(String);
 
 impl TemplateName {
     pub fn parse(raw: &str) -> Result<TemplateName, String> {
-        let ok = !raw.is_empty()
-            && raw.len() <= 64
-            && raw
+        let refuse = || {
+            format!("{raw:?} is not a template name: use 1 to 64 letters, digits, '_' or '-', optionally followed by a language (\"default.fr\").")
+        };
+        let (base, tag) = match raw.split_once('.') {
+            Some((base, tag)) => (base, Some(tag)),
+            None => (raw, None),
+        };
+        let ok = !base.is_empty()
+            && base.len() <= 64
+            && base
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
-        if ok {
-            Ok(TemplateName(raw.to_string()))
-        } else {
-            Err(format!(
-                "{raw:?} is not a template name: use 1 to 64 letters, digits, '_' or '-'."
-            ))
+        if !ok {
+            return Err(refuse());
+        }
+        match tag {
+            None => Ok(TemplateName(base.to_string())),
+            Some(tag) => {
+                let locale = Locale::parse(tag).map_err(|_| refuse())?;
+                Ok(TemplateName(format!(
+                    "{base}.{}",
+                    locale.as_str().to_ascii_lowercase()
+                )))
+            }
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name without its language.
+    pub fn base(&self) -> &str {
+        self.0.split('.').next().unwrap_or(&self.0)
+    }
+}
+
+/// The set names a notification tries, first found wins: the chosen set
+/// in the subscription's languages, then without one, then the same for
+/// the queue's `default`.
+pub fn candidates(chosen: Option<&TemplateName>, chain: &[String]) -> Vec<String> {
+    let mut bases = Vec::new();
+    if let Some(chosen) = chosen {
+        bases.push(chosen.base().to_string());
+    }
+    if !bases.iter().any(|b| b == DEFAULT_SET) {
+        bases.push(DEFAULT_SET.to_string());
+    }
+    let mut out = Vec::new();
+    // A choice that names its language (`weekly.fr`) is tried as it is first.
+    if let Some(chosen) = chosen.filter(|c| c.as_str() != c.base()) {
+        out.push(chosen.as_str().to_string());
+    }
+    for base in bases {
+        for tag in chain {
+            out.push(format!("{base}.{tag}"));
+        }
+        out.push(base);
+    }
+    out
 }
 
 /// The three parts, as written.
@@ -115,9 +162,41 @@ mod tests {
         for good in ["default", "weekly-report", "a_1", &"x".repeat(64)] {
             assert!(TemplateName::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "a.b", "a b", "../x", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "a.b!",
+            "a b",
+            "../x",
+            "a.",
+            ".fr",
+            "a.fr.x",
+            &"x".repeat(65),
+        ] {
             assert!(TemplateName::parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            TemplateName::parse("default.fr-CA").unwrap().as_str(),
+            "default.fr-ca"
+        );
+        assert_eq!(TemplateName::parse("weekly.de").unwrap().base(), "weekly");
+    }
+
+    #[test]
+    fn candidates_walk_languages_then_the_default() {
+        let chain = vec!["fr-ca".to_string(), "fr".to_string()];
+        let weekly = TemplateName::parse("weekly").unwrap();
+        assert_eq!(
+            candidates(Some(&weekly), &chain),
+            [
+                "weekly.fr-ca",
+                "weekly.fr",
+                "weekly",
+                "default.fr-ca",
+                "default.fr",
+                "default"
+            ]
+        );
+        assert_eq!(candidates(None, &[]), ["default"]);
     }
 
     #[test]

@@ -106,25 +106,21 @@ pub async fn delete(
     Ok(done.rows_affected > 0)
 }
 
-/// The set a notification uses: the subscription's choice when the queue
-/// has it, else the queue's `default`, else None (operator or built-in).
+/// The set a notification uses: the first of `candidates` (most wanted
+/// first, `domain::template_set::candidates`) the queue has, else None
+/// (the operator's or built-in email).
 pub async fn resolve(
     db: &impl ConnectionTrait,
     project: &str,
     queue: &str,
-    chosen: Option<&str>,
+    candidates: &[String],
 ) -> Result<Option<TemplateSet>, DbErr> {
-    let default = crate::domain::template_set::DEFAULT_SET;
-    let names: Vec<&str> = match chosen {
-        Some(name) if name != default => vec![name, default],
-        _ => vec![default],
-    };
     let rows = of_queue(project, queue)
-        .filter(template_set::Column::Name.is_in(names.clone()))
+        .filter(template_set::Column::Name.is_in(candidates.iter().map(String::as_str)))
         .all(db)
         .await?;
-    Ok(names.iter().find_map(|name| {
-        rows.iter().find(|r| r.name == *name).map(|r| TemplateSet {
+    Ok(candidates.iter().find_map(|name| {
+        rows.iter().find(|r| &r.name == name).map(|r| TemplateSet {
             subject: r.subject.clone(),
             text: r.text.clone(),
             html: r.html.clone(),

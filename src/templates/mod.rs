@@ -7,6 +7,7 @@
 mod context;
 mod embedded;
 mod filters;
+mod locales;
 pub mod sandbox;
 
 use std::path::Path;
@@ -98,6 +99,8 @@ pub struct RenderedEmail {
 
 pub struct Templates {
     env: Environment<'static>,
+    /// Every template name loaded, translations included.
+    names: std::collections::HashSet<String>,
 }
 
 impl Templates {
@@ -128,34 +131,80 @@ impl Templates {
                 .context("configuring the template syntax")?,
         );
         filters::register(&mut env);
+        let mut names = std::collections::HashSet::new();
         for (name, default) in embedded::TEMPLATES {
             let source = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-                Some(path) => std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading template {}", path.display()))?,
+                Some(path) => read(&path)?,
                 None => default.to_string(),
             };
             env.add_template_owned(*name, source)
                 .with_context(|| format!("compiling template {name}"))?;
+            names.insert(name.to_string());
         }
-        Ok(Templates { env })
+        // The operator's translations into languages tidings does not ship.
+        if let Some(dir) = dir {
+            for (name, _) in embedded::TEMPLATES {
+                for (localized, path) in locales::operator_variants(dir, name) {
+                    if names.contains(&localized) {
+                        continue;
+                    }
+                    env.add_template_owned(localized.clone(), read(&path)?)
+                        .with_context(|| format!("compiling template {localized}"))?;
+                    names.insert(localized);
+                }
+            }
+        }
+        Ok(Templates { env, names })
     }
 
+    /// The first translation of `name` along `chain` (`["fr-ca", "fr"]`),
+    /// else `name` itself (English).
+    fn pick(&self, name: &str, chain: &[String]) -> String {
+        chain
+            .iter()
+            .map(|tag| locales::localized(name, tag))
+            .find(|localized| self.names.contains(localized))
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    /// An email in the first language of `chain` it exists in; each part
+    /// (subject, text, html) falls back on its own.
+    pub fn render_email_in<C: Serialize>(
+        &self,
+        kind: EmailKind,
+        chain: &[String],
+        ctx: &C,
+    ) -> anyhow::Result<RenderedEmail> {
+        let dir = kind.dir();
+        let part = |file: &str| self.render(&self.pick(&format!("{dir}/{file}"), chain), ctx);
+        Ok(RenderedEmail {
+            subject: one_line(&part("subject.txt")?),
+            text: part("body.txt")?,
+            html: part("body.html")?,
+        })
+    }
+
+    pub fn render_page_in<C: Serialize>(
+        &self,
+        page: Page,
+        chain: &[String],
+        ctx: &C,
+    ) -> anyhow::Result<String> {
+        self.render(&self.pick(page.name(), chain), ctx)
+    }
+
+    /// The English email.
     pub fn render_email<C: Serialize>(
         &self,
         kind: EmailKind,
         ctx: &C,
     ) -> anyhow::Result<RenderedEmail> {
-        let dir = kind.dir();
-        let subject = self.render(&format!("{dir}/subject.txt"), ctx)?;
-        Ok(RenderedEmail {
-            subject: one_line(&subject),
-            text: self.render(&format!("{dir}/body.txt"), ctx)?,
-            html: self.render(&format!("{dir}/body.html"), ctx)?,
-        })
+        self.render_email_in(kind, &[], ctx)
     }
 
+    /// The English page.
     pub fn render_page<C: Serialize>(&self, page: Page, ctx: &C) -> anyhow::Result<String> {
-        self.render(page.name(), ctx)
+        self.render_page_in(page, &[], ctx)
     }
 
     /// A console page or asset: `name` is a path under `templates/`
@@ -173,6 +222,10 @@ impl Templates {
             .and_then(|t| t.render(Serde(ctx)))
             .with_context(|| format!("rendering template {name}"))
     }
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading template {}", path.display()))
 }
 
 /// Subjects are header values: any run of whitespace, line breaks included,

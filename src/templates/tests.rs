@@ -235,3 +235,107 @@ fn broken_or_missing_operator_templates_are_refused_at_load() {
     );
     assert!(err.contains("TIDINGS_TEMPLATES_DIR"), "{err}");
 }
+
+fn chain(tags: &[&str]) -> Vec<String> {
+    tags.iter().map(|t| t.to_string()).collect()
+}
+
+#[test]
+fn every_translated_email_falls_back_by_language() {
+    let t = templates();
+    let unsubscribed = UnsubscribedEmail {
+        queue: "q".into(),
+        project: "p1".into(),
+        resubscribe_url: Some("http://h/again".into()),
+    };
+    let cases: [(&[&str], [&str; 3], &str); 4] = [
+        (
+            &["de-at", "de"],
+            [
+                "Bestätigen Sie Ihr Abonnement der Queue q",
+                "Ihr Abonnement der Queue q wurde beendet",
+                "Neue Nachricht in der Queue q",
+            ],
+            "<html lang=\"de\">",
+        ),
+        (
+            &["fr-ca", "fr"],
+            [
+                "Confirmez votre abonnement à la file q",
+                "Vous êtes désabonné de la file q",
+                "Nouveau message dans la file q",
+            ],
+            "<html lang=\"fr\">",
+        ),
+        (
+            &["es"],
+            [
+                "Confirm your subscription to queue q",
+                "You have been unsubscribed from queue q",
+                "New message on queue q",
+            ],
+            "<html lang=\"en\">",
+        ),
+        (
+            &[],
+            [
+                "Confirm your subscription to queue q",
+                "You have been unsubscribed from queue q",
+                "New message on queue q",
+            ],
+            "<html lang=\"en\">",
+        ),
+    ];
+    for (tags, subjects, lang) in cases {
+        let chain = chain(tags);
+        let mut confirm = confirm_email();
+        confirm.queue = "q".into();
+        let mut notification = notification_email();
+        notification["queue"] = "q".into();
+        let mails = [
+            t.render_email_in(EmailKind::Confirm, &chain, &confirm),
+            t.render_email_in(EmailKind::Unsubscribed, &chain, &unsubscribed),
+            t.render_email_in(EmailKind::Notification, &chain, &notification),
+        ];
+        for (mail, subject) in mails.into_iter().zip(subjects) {
+            let mail = mail.unwrap();
+            assert_eq!(mail.subject, subject, "{tags:?}");
+            assert!(mail.html.contains(lang), "{tags:?}: {}", mail.html);
+            assert!(!mail.text.trim().is_empty());
+        }
+    }
+}
+
+#[test]
+fn operator_translations_in_any_language() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("email/confirm")).unwrap();
+    std::fs::write(
+        dir.path().join("email/confirm/subject.es.txt"),
+        "Confirme su suscripción a {{ queue }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("email/confirm/subject.de.txt"),
+        "Bitte bestätigen: {{ queue }}\n",
+    )
+    .unwrap();
+    let t = Templates::load(Some(dir.path())).unwrap();
+    let mut ctx = confirm_email();
+    ctx.queue = "q".into();
+    let es = t
+        .render_email_in(EmailKind::Confirm, &chain(&["es-mx", "es"]), &ctx)
+        .unwrap();
+    assert_eq!(es.subject, "Confirme su suscripción a q");
+    // Only the subject is translated: the body is English.
+    assert!(es.text.contains("ignore this email"), "{}", es.text);
+    let de = t
+        .render_email_in(EmailKind::Confirm, &chain(&["de"]), &ctx)
+        .unwrap();
+    assert_eq!(de.subject, "Bitte bestätigen: q");
+    assert!(
+        de.text.contains("ignorieren Sie diese E-Mail"),
+        "{}",
+        de.text
+    );
+}

@@ -22,6 +22,7 @@ mod credentials;
 mod dead_letters;
 mod delivery;
 mod encryption;
+mod languages;
 mod messages;
 mod misc;
 mod pg_missing_database;

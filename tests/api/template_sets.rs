@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::helpers::{env, spawn_with, Backend, TestApp};
 use crate::smtp_sink::SmtpSink;
 
-async fn put_set(app: &TestApp, name: &str, set: &Value) -> (u16, Value) {
+pub(crate) async fn put_set(app: &TestApp, name: &str, set: &Value) -> (u16, Value) {
     let resp = app
         .send_json(Method::PUT, &format!("/v2/queues/q/templates/{name}"), set)
         .await;
@@ -29,7 +29,7 @@ async fn delete_set(app: &TestApp, name: &str) -> u16 {
         .as_u16()
 }
 
-async fn preview(app: &TestApp, name: &str, request: &Value) -> (u16, Value) {
+pub(crate) async fn preview(app: &TestApp, name: &str, request: &Value) -> (u16, Value) {
     let resp = app
         .send_json(
             Method::POST,
@@ -163,11 +163,11 @@ crate::db_test!(bad_input_stores_nothing);
 
 /// One received email, parsed.
 #[derive(Debug, Clone)]
-struct Mail {
-    rcpt: Vec<String>,
-    subject: String,
-    text: String,
-    html: String,
+pub(crate) struct Mail {
+    pub rcpt: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
 }
 
 fn parse(data: &str, rcpt: &[String]) -> Mail {
@@ -188,16 +188,25 @@ fn parse(data: &str, rcpt: &[String]) -> Mail {
     }
 }
 
-/// The notifications received so far (confirmation emails left out).
-fn notifications(sink: &SmtpSink) -> Vec<Mail> {
+pub(crate) fn parse_mail(mail: &crate::smtp_sink::ReceivedMail) -> Mail {
+    parse(&mail.data, &mail.rcpt_to)
+}
+
+/// The notifications received so far: the emails with an unsubscribe
+/// header (confirmation emails, in any language, have none).
+pub(crate) fn notifications(sink: &SmtpSink) -> Vec<Mail> {
     sink.messages()
         .iter()
+        .filter(|m| m.header("List-Unsubscribe").is_some())
         .map(|m| parse(&m.data, &m.rcpt_to))
-        .filter(|m| !m.subject.starts_with("Confirm your subscription"))
         .collect()
 }
 
-async fn mail_app(backend: Backend, sink: &SmtpSink, extra: &[(&str, &str)]) -> Option<TestApp> {
+pub(crate) async fn mail_app(
+    backend: Backend,
+    sink: &SmtpSink,
+    extra: &[(&str, &str)],
+) -> Option<TestApp> {
     let mut vars: HashMap<String, String> = env(&[("TIDINGS_MAIL_URL", &sink.url())]);
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
@@ -205,7 +214,7 @@ async fn mail_app(backend: Backend, sink: &SmtpSink, extra: &[(&str, &str)]) -> 
     spawn_with(backend, vars).await
 }
 
-async fn subscribe(app: &TestApp, subscriber: &str, options: Value) -> String {
+pub(crate) async fn subscribe(app: &TestApp, subscriber: &str, options: Value) -> String {
     let resp = app
         .send_json(
             Method::POST,
@@ -229,7 +238,7 @@ async fn subscribe(app: &TestApp, subscriber: &str, options: Value) -> String {
 
 /// Posts one message and returns the notifications it produced, by
 /// recipient.
-async fn send(app: &TestApp, sink: &SmtpSink, body: Value, expect: usize) -> Vec<Mail> {
+pub(crate) async fn send(app: &TestApp, sink: &SmtpSink, body: Value, expect: usize) -> Vec<Mail> {
     let before = notifications(sink).len();
     let received = sink.messages().len();
     app.post_messages("q", json!([{"body": body, "ttl": 300}]))

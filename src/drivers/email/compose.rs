@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::mailto::parse_mailto;
 use super::outgoing::OutgoingEmail;
+use crate::domain::locale::{self, Locale};
 use crate::domain::render_context::{
     self, human_utc as format_utc_ms, readable_body, NotificationFacts,
 };
@@ -77,7 +78,10 @@ pub fn render_notification(
     templates: &Templates,
     request: &NotificationRequest<'_>,
 ) -> anyhow::Result<RenderedEmail> {
+    let locale = locale_of(request.options);
+    let chain = locale.as_ref().map(Locale::fallbacks).unwrap_or_default();
     let ctx = render_context::notification(&NotificationFacts {
+        locale: locale.as_ref(),
         queue: request.queue,
         project: request.project,
         body: request.body,
@@ -90,8 +94,20 @@ pub fn render_notification(
     });
     match request.template {
         Some(set) => Ok(sandbox::render(&sources(set), &ctx)?),
-        None => templates.render_email(EmailKind::Notification, &ctx),
+        None => templates.render_email_in(EmailKind::Notification, &chain, &ctx),
     }
+}
+
+/// The subscription's `options.locale`.
+fn locale_of(options: &Value) -> Option<Locale> {
+    options.as_object().and_then(locale::of_options)
+}
+
+/// The fallback chain of the subscription's language (empty: English).
+fn chain_of(options: &Value) -> Vec<String> {
+    locale_of(options)
+        .map(|l| l.fallbacks())
+        .unwrap_or_default()
 }
 
 pub fn sources(set: &TemplateSet) -> SetSources<'_> {
@@ -110,13 +126,17 @@ pub fn build_confirmation(
     request: &ConfirmationRequest<'_>,
 ) -> anyhow::Result<OutgoingEmail> {
     let target = Recipients::of(request.subscriber, request.options)?;
-    let rendered = templates.render_email(
+    let chain = chain_of(request.options);
+    let rendered = templates.render_email_in(
         EmailKind::Confirm,
+        &chain,
         &ConfirmEmail {
             queue: crate::domain::display_name(request.queue).to_string(),
             project: request.project.to_string(),
             confirm_url: request.confirm_url.to_string(),
-            expires_at: request.expires_at_ms.map(format_utc_ms),
+            expires_at: request
+                .expires_at_ms
+                .map(|ms| locale::format_datetime(ms, &chain)),
         },
     )?;
     let subject = rendered.subject.clone();
@@ -136,8 +156,9 @@ pub fn build_unsubscribed(
     request: &ConfirmationRequest<'_>,
 ) -> anyhow::Result<OutgoingEmail> {
     let target = Recipients::of(request.subscriber, request.options)?;
-    let rendered = templates.render_email(
+    let rendered = templates.render_email_in(
         EmailKind::Unsubscribed,
+        &chain_of(request.options),
         &UnsubscribedEmail {
             queue: crate::domain::display_name(request.queue).to_string(),
             project: request.project.to_string(),
