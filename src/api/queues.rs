@@ -96,7 +96,7 @@ pub async fn patch(
         .unwrap_or("");
     if content_type != JSON_PATCH_TYPE {
         return Err(ApiError::unsupported_media_type(format!(
-            "Accepted media type for PATCH: {JSON_PATCH_TYPE}."
+            "Accepted media type for PATCH: {{'Accept-Patch': '{JSON_PATCH_TYPE}'}}."
         )));
     }
     let raw = body::read(&req, payload, MAX_QUEUE_METADATA as usize, too_large).await?;
