@@ -253,9 +253,10 @@ impl Settings {
         }
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://"))
+            || self.database_url.starts_with("postgresql://")
+            || self.database_url.starts_with("mysql://"))
         {
-            bail!("TIDINGS_DATABASE_URL must start with sqlite:, postgres:// or postgresql://");
+            bail!("TIDINGS_DATABASE_URL must start with sqlite:, postgres://, postgresql:// or mysql://");
         }
         if let Some(public) = &self.public_url {
             let parsed = url::Url::parse(public)
@@ -776,8 +777,10 @@ schemes = ["mailto"]
             Settings::from_env_map(&env(&[("TIDINGS_REQUIRE_CONFIRMATION", "maybe")])).unwrap_err();
         assert!(err.to_string().contains("TIDINGS_REQUIRE_CONFIRMATION"));
         let err =
-            Settings::from_env_map(&env(&[("TIDINGS_DATABASE_URL", "mysql://x")])).unwrap_err();
+            Settings::from_env_map(&env(&[("TIDINGS_DATABASE_URL", "mongodb://x")])).unwrap_err();
         assert!(err.to_string().contains("TIDINGS_DATABASE_URL"));
+        let mariadb = "mysql://tidings@127.0.0.1:3306/tidings";
+        assert!(Settings::from_env_map(&env(&[("TIDINGS_DATABASE_URL", mariadb)])).is_ok());
         let err = Settings::from_env_map(&env(&[("TIDINGS_AMQP_EXCHANGE", "not ok")])).unwrap_err();
         assert!(err.to_string().contains("TIDINGS_AMQP_EXCHANGE"));
     }

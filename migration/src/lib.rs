@@ -16,6 +16,7 @@ mod m20261202_000010_create_confirmation_sends;
 mod m20261202_000011_create_suppressions_and_bounces;
 mod m20261202_000012_create_template_sets;
 mod m20261202_000013_add_message_key_ids;
+mod m20261202_000014_mysql_binary_text;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_create_suppressions_and_bounces::Migration),
             Box::new(m20261202_000012_create_template_sets::Migration),
             Box::new(m20261202_000013_add_message_key_ids::Migration),
+            Box::new(m20261202_000014_mysql_binary_text::Migration),
         ]
     }
 }

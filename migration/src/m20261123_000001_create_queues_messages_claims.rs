@@ -3,6 +3,7 @@
 //! Times are epoch milliseconds in BIGINT columns so that SQLite and
 //! PostgreSQL run the same queries and compare plain integers.
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -50,6 +51,17 @@ enum Claims {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == DbBackend::MySql {
+            // Queue names, projects, ids and addresses compare byte for
+            // byte, as on PostgreSQL and SQLite: MariaDB's default
+            // collation would make `Orders` and `orders` one queue. (Tables
+            // made before a connection sees this are converted in
+            // m20261202_000014.)
+            manager
+                .get_connection()
+                .execute_unprepared("ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()

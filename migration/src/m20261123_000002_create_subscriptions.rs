@@ -4,6 +4,7 @@
 //!
 //! Times are epoch milliseconds (BIGINT), as in the first migration.
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -96,18 +97,38 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_subscriptions_project_queue_subscriber")
-                    .table(Subscriptions::Table)
-                    .col(Subscriptions::Project)
-                    .col(Subscriptions::Queue)
-                    .col(Subscriptions::Subscriber)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        if manager.get_database_backend() == DbBackend::MySql {
+            // InnoDB cannot index a TEXT column whole (and a prefix would
+            // make two long URIs with the same start one subscription):
+            // the key holds the URI's SHA-256 instead, kept by the server.
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    "ALTER TABLE subscriptions ADD COLUMN subscriber_sha256 BINARY(32) \
+                     AS (UNHEX(SHA2(subscriber, 256))) STORED",
+                )
+                .await?;
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    "CREATE UNIQUE INDEX ux_subscriptions_project_queue_subscriber \
+                     ON subscriptions (project, queue, subscriber_sha256)",
+                )
+                .await?;
+        } else {
+            manager
+                .create_index(
+                    Index::create()
+                        .name("ux_subscriptions_project_queue_subscriber")
+                        .table(Subscriptions::Table)
+                        .col(Subscriptions::Project)
+                        .col(Subscriptions::Queue)
+                        .col(Subscriptions::Subscriber)
+                        .unique()
+                        .to_owned(),
+                )
+                .await?;
+        }
         // Fan-out reads active, unexpired subscriptions of one queue.
         manager
             .create_index(

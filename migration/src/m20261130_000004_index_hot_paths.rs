@@ -5,6 +5,7 @@
 //! index made smaller: most messages are never claimed, so the claim index
 //! holds only claimed rows and an unclaimed post no longer writes to it.
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -38,13 +39,16 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // Partial indexes are plain SQL on both backends; `claim_id = ?`
         // implies `claim_id IS NOT NULL`, so lookups by claim still use it.
+        // MariaDB has no partial indexes: it keeps the whole one.
         let db = manager.get_connection();
-        db.execute_unprepared("DROP INDEX IF EXISTS ix_messages_claim_id")
+        if manager.get_database_backend() != DbBackend::MySql {
+            db.execute_unprepared("DROP INDEX IF EXISTS ix_messages_claim_id")
+                .await?;
+            db.execute_unprepared(
+                "CREATE INDEX ix_messages_claim_id ON messages (claim_id) WHERE claim_id IS NOT NULL",
+            )
             .await?;
-        db.execute_unprepared(
-            "CREATE INDEX ix_messages_claim_id ON messages (claim_id) WHERE claim_id IS NOT NULL",
-        )
-        .await?;
+        }
         // Without it, finding the next unexpanded job reads every job ever
         // expanded first.
         manager
@@ -59,18 +63,28 @@ impl MigrationTrait for Migration {
             .await?;
         // Pages in id order straight off the index, no sort of the queue's
         // whole audience per page.
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_subscriptions_fanout_page")
-                    .table(Subscriptions::Table)
-                    .col(Subscriptions::Project)
-                    .col(Subscriptions::Queue)
-                    .col(Subscriptions::Status)
-                    .col(Subscriptions::Id)
-                    .to_owned(),
+        if manager.get_database_backend() == DbBackend::MySql {
+            // Four VARCHAR(255) in utf8mb4 pass InnoDB's 3,072-byte key
+            // limit; the project's first 128 characters select as well.
+            db.execute_unprepared(
+                "CREATE INDEX ix_subscriptions_fanout_page \
+                 ON subscriptions (project(128), queue, status(32), id)",
             )
             .await?;
+        } else {
+            manager
+                .create_index(
+                    Index::create()
+                        .name("ix_subscriptions_fanout_page")
+                        .table(Subscriptions::Table)
+                        .col(Subscriptions::Project)
+                        .col(Subscriptions::Queue)
+                        .col(Subscriptions::Status)
+                        .col(Subscriptions::Id)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .create_index(
                 Index::create()
@@ -95,10 +109,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        db.execute_unprepared("DROP INDEX IF EXISTS ix_messages_claim_id")
-            .await?;
-        db.execute_unprepared("CREATE INDEX ix_messages_claim_id ON messages (claim_id)")
-            .await?;
+        if manager.get_database_backend() != DbBackend::MySql {
+            db.execute_unprepared("DROP INDEX IF EXISTS ix_messages_claim_id")
+                .await?;
+            db.execute_unprepared("CREATE INDEX ix_messages_claim_id ON messages (claim_id)")
+                .await?;
+        }
         for (name, table) in [
             ("ix_deliveries_fanout", Deliveries::Table.into_iden()),
             ("ix_deliveries_finished", Deliveries::Table.into_iden()),

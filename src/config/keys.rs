@@ -150,7 +150,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "database_url",
         kind: Kind::Text,
-        meaning: "sqlite://path?mode=rwc or postgres://user[:password]@host[:port]/database",
+        meaning: "sqlite://path?mode=rwc, postgres://user[:password]@host[:port]/database or mysql://user[:password]@host[:port]/database (MariaDB 10.6+ or MySQL 8)",
         default: "sqlite://tidings.db?mode=rwc",
         example: "postgres://tidings:secret@127.0.0.1:5432/tidings",
     },

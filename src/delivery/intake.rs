@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
-use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::Value;
 
 use super::endpoint_slots::Admitted;
@@ -14,7 +14,7 @@ use super::job::{kind_of, Deliver, Job};
 use super::worker::Dispatcher;
 use crate::domain::delivery::DeliveryKind;
 use crate::store::entities::delivery;
-use crate::store::{delivery_leases, fanouts};
+use crate::store::{self, delivery_leases, fanouts};
 
 /// Delivery rows written by one fan-out transaction, at most (plus one
 /// subscription page).
@@ -132,7 +132,7 @@ impl<D: Deliver> Dispatcher<D> {
             return Ok(Vec::new());
         }
         let now = self.clock.now_ms();
-        let jobs = if self.db.get_database_backend() == DbBackend::Postgres {
+        let jobs = if store::dialect::locks_rows(self.db.get_database_backend()) {
             // FOR UPDATE SKIP LOCKED holds its row locks until commit.
             let txn = self.db.begin().await?;
             let jobs = self.lease_on(&txn, limit, now).await?;

@@ -56,10 +56,10 @@ impl MessagePosts {
         keys: MessageKeys,
     ) -> MessagePosts {
         // SQLite has one writer (and tidings one connection to it);
-        // PostgreSQL takes several transactions at once.
+        // PostgreSQL and MariaDB take several transactions at once.
         let commits_at_once = match db.get_database_backend() {
-            DbBackend::Postgres => 4,
-            _ => 1,
+            DbBackend::Sqlite => 1,
+            _ => 4,
         };
         let writer = Writer {
             db,

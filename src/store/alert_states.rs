@@ -3,8 +3,8 @@
 //! only reads and writes, in the caller's transaction.
 use sea_orm::sea_query::{Expr, LockType, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 
 use super::deliveries::{STATUS_PENDING, STATUS_SKIPPED};
@@ -12,7 +12,7 @@ use super::entities::alert_state::{self, Entity as AlertState};
 use super::entities::delivery::{self, Entity as Delivery};
 use crate::domain::delivery::NewDelivery;
 
-/// The row of (subscription, element), locked on PostgreSQL until the
+/// The row of (subscription, element), locked on PostgreSQL and MariaDB until the
 /// caller's transaction ends, so two workers apply reports one at a time.
 pub async fn get(
     db: &impl ConnectionTrait,
@@ -22,7 +22,7 @@ pub async fn get(
     let mut find = AlertState::find()
         .filter(alert_state::Column::SubscriptionId.eq(subscription_id))
         .filter(alert_state::Column::Element.eq(element));
-    if db.get_database_backend() == DbBackend::Postgres {
+    if super::dialect::locks_rows(db.get_database_backend()) {
         find = find.lock(LockType::Update);
     }
     find.one(db).await

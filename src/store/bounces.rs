@@ -2,7 +2,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 
 use super::entities::bounce::{self, Entity as Bounce};
@@ -51,14 +51,16 @@ pub async fn remember_token(
         project: project.to_string(),
         created_at: now,
     };
-    BounceToken::insert(row.into_active_model())
-        .on_conflict(
-            OnConflict::column(bounce_token::Column::TokenHash)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
+    let conflict = OnConflict::column(bounce_token::Column::TokenHash)
+        .do_nothing()
+        .to_owned();
+    let insert = BounceToken::insert(row.into_active_model()).into_query();
+    db.execute_raw(super::dialect::insert_if_absent(
+        db.get_database_backend(),
+        insert,
+        conflict,
+    ))
+    .await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-use sea_orm::sea_query::Query;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use super::entities::claim::{self, Entity as Claim};
 use crate::domain::{ProjectId, QueueName};
@@ -84,14 +85,23 @@ pub async fn delete_all(
 
 /// Deletes up to `batch` expired claims; returns how many went.
 pub async fn sweep_expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<u64, DbErr> {
-    let doomed = Query::select()
+    // Ids first, then the delete (MariaDB refuses LIMIT in an IN
+    // subquery); the delete checks the expiry again, as a claim may have
+    // been renewed in between.
+    let doomed: Vec<String> = Claim::find()
+        .select_only()
         .column(claim::Column::Id)
-        .from(Claim)
-        .and_where(claim::Column::ExpiresAt.lte(now))
+        .filter(claim::Column::ExpiresAt.lte(now))
         .limit(batch)
-        .to_owned();
+        .into_tuple()
+        .all(db)
+        .await?;
+    if doomed.is_empty() {
+        return Ok(0);
+    }
     let res = Claim::delete_many()
-        .filter(claim::Column::Id.in_subquery(doomed))
+        .filter(claim::Column::Id.is_in(doomed))
+        .filter(claim::Column::ExpiresAt.lte(now))
         .exec(db)
         .await?;
     Ok(res.rows_affected)

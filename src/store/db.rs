@@ -8,7 +8,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use super::missing_database;
 use crate::domain::masking::mask_password;
 
-/// Connects to SQLite (WAL, busy timeout) or PostgreSQL.
+/// Connects to SQLite (WAL, busy timeout), PostgreSQL or MariaDB/MySQL.
 ///
 /// SQLite gets a single pooled connection: SQLite serialises writers anyway,
 /// and one connection rules out the "database is locked" errors that deferred
@@ -38,6 +38,21 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                 // is the safety net should it fall behind (80 MiB of WAL).
                 .pragma("wal_autocheckpoint", "20000")
         });
+    } else if is_mysql(url) {
+        options.max_connections(16).min_connections(1);
+        // PostgreSQL's default: a plain read sees what committed before it,
+        // and InnoDB takes no gap locks, so concurrent fan-outs that insert
+        // delivery rows do not deadlock on each other's ranges.
+        options.map_sqlx_mysql_pool_opts(|pool| {
+            pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sea_orm::sqlx::Executor;
+                    conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        .await
+                        .map(|_| ())
+                })
+            })
+        });
     } else {
         options.max_connections(16).min_connections(1);
         // NOTICEs such as `relation "seaql_migrations" already exists,
@@ -46,7 +61,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     }
     match Database::connect(options.clone()).await {
         Ok(db) => Ok(db),
-        Err(err) if !is_sqlite && missing_database::is_missing(&err) => {
+        Err(err) if !is_sqlite && !is_mysql(url) && missing_database::is_missing(&err) => {
             missing_database::create(url).await?;
             match Database::connect(options).await {
                 Ok(db) => Ok(db),
@@ -77,13 +92,23 @@ async fn connect_error(url: &str, err: &sea_orm::DbErr) -> anyhow::Error {
 async fn unreachable(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     let host = parsed.host_str().filter(|h| !h.is_empty())?.to_string();
-    let port = parsed.port().unwrap_or(5432);
+    let (server, default_port) = if is_mysql(url) {
+        ("MariaDB/MySQL", 3306)
+    } else {
+        ("PostgreSQL", 5432)
+    };
+    let port = parsed.port().unwrap_or(default_port);
     let attempt = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(Duration::from_secs(3), attempt).await {
         Ok(Ok(_)) => None,
-        Ok(Err(e)) => Some(format!("nothing answers at {host}:{port} ({e}); is PostgreSQL running there?")),
-        Err(_) => Some(format!("no answer from {host}:{port} within 3 s; is PostgreSQL running there, and not behind a firewall?")),
+        Ok(Err(e)) => Some(format!("nothing answers at {host}:{port} ({e}); is {server} running there?")),
+        Err(_) => Some(format!("no answer from {host}:{port} within 3 s; is {server} running there, and not behind a firewall?")),
     }
+}
+
+/// A MariaDB or MySQL URL.
+pub fn is_mysql(url: &str) -> bool {
+    url.starts_with("mysql://")
 }
 
 /// `sqlite://var/x.db?mode=rwc` fails if `var/` does not exist; create it so a

@@ -3,7 +3,7 @@
 //! A lease is a time (`lease_until`) before which no other worker touches
 //! the row; a worker that dies simply lets it run out. Leasing is two steps
 //! in the caller's transaction: look at the due candidates (locked with
-//! `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes pass each
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL and MariaDB, so several processes pass each
 //! other by), then lease the ones the caller chose, so rows beyond a
 //! subscription's concurrency bound are never leased only to be given back.
 use std::collections::HashMap;
@@ -53,7 +53,7 @@ pub async fn candidates(
         find = find
             .filter(delivery::Column::SubscriptionId.is_not_in(skip_subscriptions.iter().cloned()));
     }
-    if db.get_database_backend() == DbBackend::Postgres {
+    if super::dialect::locks_rows(db.get_database_backend()) {
         find = find.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
     let rows: Vec<(i64, String)> = find.into_tuple().all(db).await?;
@@ -78,15 +78,28 @@ pub async fn lease(
         return Ok(Vec::new());
     }
     let until = now + lease_ms;
+    let backend = db.get_database_backend();
     let mut update = Delivery::update_many()
         .col_expr(delivery::Column::LeaseUntil, Expr::value(until))
         .filter(delivery::Column::Id.is_in(ids.iter().copied()))
         .filter(not_leased(now))
         .into_query();
-    // One statement: lease and read back what this call now holds.
-    update.returning_all();
-    let statement = db.get_database_backend().build(&update);
-    let mut rows = Delivery::find().from_raw_sql(statement).all(db).await?;
+    let mut rows = if backend == DbBackend::MySql {
+        // MariaDB has no UPDATE ... RETURNING. The candidates are locked
+        // by this transaction (FOR UPDATE), so the rows that now carry
+        // this lease are exactly the ones this UPDATE changed.
+        db.execute(&update).await?;
+        Delivery::find()
+            .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+            .filter(delivery::Column::LeaseUntil.eq(until))
+            .all(db)
+            .await?
+    } else {
+        // One statement: lease and read back what this call now holds.
+        update.returning_all();
+        let statement = backend.build(&update);
+        Delivery::find().from_raw_sql(statement).all(db).await?
+    };
     rows.sort_by_key(|d| d.id);
     Ok(rows)
 }

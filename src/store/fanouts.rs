@@ -116,14 +116,14 @@ pub struct Bounds {
 }
 
 /// The oldest unexpanded jobs, at most one pass's worth, locked (on
-/// PostgreSQL) by the caller's transaction so that several processes
+/// PostgreSQL and MariaDB) by the caller's transaction so that several processes
 /// expand different jobs side by side.
 pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<fanout::Model>, DbErr> {
     let mut find = Fanout::find()
         .filter(fanout::Column::Expanded.eq(false))
         .order_by_asc(fanout::Column::Id)
         .limit(JOBS_PER_PASS);
-    if db.get_database_backend() == DbBackend::Postgres {
+    if super::dialect::locks_rows(db.get_database_backend()) {
         find = find.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
     find.all(db).await
@@ -229,9 +229,8 @@ pub async fn expand<A: Audience>(
         if chunk.is_empty() {
             break;
         }
-        let mut insert = delivery::Entity::insert_many(chunk).into_query();
-        insert.returning_all();
-        let statement = db.get_database_backend().build(&insert);
+        let insert = delivery::Entity::insert_many(chunk).into_query();
+        let statement = super::dialect::insert_returning_all(db.get_database_backend(), insert);
         let created = delivery::Entity::find()
             .from_raw_sql(statement)
             .all(db)

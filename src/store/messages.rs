@@ -1,4 +1,4 @@
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -202,7 +202,7 @@ pub async fn free_for_claim(
         .filter(message::Column::VisibleAt.lte(now))
         .order_by_asc(message::Column::Seq)
         .limit(limit);
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+    if super::dialect::locks_rows(db.get_database_backend()) {
         // Two claimers racing skip each other's rows instead of blocking.
         query = query.lock_with_behavior(
             sea_orm::sea_query::LockType::Update,
@@ -348,14 +348,23 @@ pub async fn stats(
 
 /// Deletes up to `batch` expired messages; returns how many went.
 pub async fn sweep_expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<u64, DbErr> {
-    let doomed = Query::select()
+    // Ids first, then the delete (MariaDB refuses LIMIT in an IN
+    // subquery); the delete checks the expiry again, as a claim may have
+    // extended a message's life in between.
+    let doomed: Vec<i64> = Message::find()
+        .select_only()
         .column(message::Column::Seq)
-        .from(Message)
-        .and_where(message::Column::ExpiresAt.lte(now))
+        .filter(message::Column::ExpiresAt.lte(now))
         .limit(batch)
-        .to_owned();
+        .into_tuple()
+        .all(db)
+        .await?;
+    if doomed.is_empty() {
+        return Ok(0);
+    }
     let res = Message::delete_many()
-        .filter(message::Column::Seq.in_subquery(doomed))
+        .filter(message::Column::Seq.is_in(doomed))
+        .filter(message::Column::ExpiresAt.lte(now))
         .exec(db)
         .await?;
     Ok(res.rows_affected)

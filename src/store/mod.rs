@@ -12,6 +12,7 @@ pub mod db;
 pub mod deliveries;
 pub mod delivery_leases;
 pub mod delivery_outcomes;
+pub mod dialect;
 pub mod entities;
 pub mod fanout_targets;
 pub mod fanouts;

@@ -35,13 +35,10 @@ pub fn create_if_absent_statement(
         created_at: Set(now),
         ..Default::default()
     };
-    Queue::insert(row)
-        .on_conflict(
-            OnConflict::columns([queue::Column::Project, queue::Column::Name])
-                .do_nothing()
-                .to_owned(),
-        )
-        .build(backend)
+    let conflict = OnConflict::columns([queue::Column::Project, queue::Column::Name])
+        .do_nothing()
+        .to_owned();
+    super::dialect::insert_if_absent(backend, Queue::insert(row).into_query(), conflict)
 }
 
 pub async fn get(

@@ -1,7 +1,7 @@
 //! Server-wide secrets persisted in the database, so every node (and every
 //! restart) signs links with the same key when none is configured.
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, IntoActiveModel};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryTrait};
 
 use super::entities::server_secret::{self, Entity as ServerSecret};
 
@@ -25,14 +25,16 @@ pub async fn get_or_insert(
         value,
         created_at: now,
     };
-    ServerSecret::insert(row.into_active_model())
-        .on_conflict(
-            OnConflict::column(server_secret::Column::Name)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
+    let conflict = OnConflict::column(server_secret::Column::Name)
+        .do_nothing()
+        .to_owned();
+    let insert = ServerSecret::insert(row.into_active_model()).into_query();
+    db.execute_raw(super::dialect::insert_if_absent(
+        db.get_database_backend(),
+        insert,
+        conflict,
+    ))
+    .await?;
     get(db, name)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("server secret {name}")))

@@ -4,7 +4,7 @@
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::entities::confirm_token::{self, Entity as ConfirmToken};
@@ -16,19 +16,16 @@ pub async fn insert_if_absent(
     db: &impl ConnectionTrait,
     row: subscription::Model,
 ) -> Result<bool, DbErr> {
-    let inserted = Subscription::insert(row.into_active_model())
-        .on_conflict(
-            OnConflict::columns([
-                subscription::Column::Project,
-                subscription::Column::Queue,
-                subscription::Column::Subscriber,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(inserted > 0)
+    let conflict = OnConflict::columns([
+        subscription::Column::Project,
+        subscription::Column::Queue,
+        subscription::Column::Subscriber,
+    ])
+    .do_nothing()
+    .to_owned();
+    let insert = Subscription::insert(row.into_active_model()).into_query();
+    let statement = super::dialect::insert_if_absent(db.get_database_backend(), insert, conflict);
+    Ok(db.execute_raw(statement).await?.rows_affected() > 0)
 }
 
 /// The row for this subscriber URI, expired or not (the caller decides).

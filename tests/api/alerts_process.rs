@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
 
 use crate::helpers::pg_databases::TestDatabase;
-use crate::helpers::{postgres_configured, Backend};
+use crate::helpers::{postgres_configured, server_url, Backend};
 use crate::process::Server;
 use crate::sink::HttpSink;
 
@@ -34,8 +34,8 @@ async fn sigkill_with_an_occurrence_pending(backend: Backend) {
     let mut _database = None;
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}/alerts.db?mode=rwc", dir.path().display()),
-        Backend::Postgres => {
-            let admin = std::env::var("TIDINGS_TEST_POSTGRES_URL").unwrap_or_default();
+        Backend::Postgres | Backend::Mysql => {
+            let admin = server_url(backend).unwrap_or_default();
             let database = TestDatabase::create(&admin).await;
             let url = database.url.clone();
             _database = Some(database);
@@ -101,5 +101,12 @@ async fn sigkill_with_an_occurrence_pending_sqlite() {
 async fn sigkill_with_an_occurrence_pending_postgres() {
     if postgres_configured() {
         sigkill_with_an_occurrence_pending(Backend::Postgres).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_with_an_occurrence_pending_mysql() {
+    if server_url(Backend::Mysql).is_some() {
+        sigkill_with_an_occurrence_pending(Backend::Mysql).await;
     }
 }

@@ -158,6 +158,17 @@ async fn bodies_are_sealed_at_rest(backend: Backend) {
                 "no plaintext body in the PostgreSQL rows"
             );
         }
+        Backend::Mysql => {
+            let rows = raw_rows(
+                &app,
+                "SELECT CONCAT(m.body, ' ', f.payload) AS text, m.key_id FROM messages m, fanouts f WHERE m.queue = 'vault'",
+            )
+            .await;
+            assert!(
+                !rows[0].0.contains(MARKER),
+                "no plaintext body in the MariaDB rows"
+            );
+        }
     }
 }
 backend_test!(bodies_are_sealed_at_rest);

@@ -1,7 +1,8 @@
 #![allow(dead_code)] // Shared helpers: not every test binary uses every one.
 //! `spawn_app()`: a real tidings server on 127.0.0.1:0 with its own fresh
-//! database (a new SQLite file, or a new PostgreSQL database when
-//! `TIDINGS_TEST_POSTGRES_URL` is set) and a manual clock.
+//! database (a new SQLite file, or a new PostgreSQL or MariaDB database
+//! when `TIDINGS_TEST_POSTGRES_URL` or `TIDINGS_TEST_MYSQL_URL` is set)
+//! and a manual clock.
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Once};
@@ -29,6 +30,26 @@ pub const PROJECT: &str = "test-project";
 pub enum Backend {
     Sqlite,
     Postgres,
+    Mysql,
+}
+
+impl Backend {
+    /// The variable naming the server this backend's suite runs on.
+    pub fn url_variable(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("TIDINGS_TEST_POSTGRES_URL"),
+            Backend::Mysql => Some("TIDINGS_TEST_MYSQL_URL"),
+        }
+    }
+
+    fn suite(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+            Backend::Mysql => "MariaDB",
+        }
+    }
 }
 
 #[allow(dead_code)]
@@ -48,6 +69,28 @@ pub struct TestApp {
 }
 
 static SKIP_NOTICE: Once = Once::new();
+static MYSQL_SKIP_NOTICE: Once = Once::new();
+
+/// The server URL for `backend`'s suite, or None after saying once (on
+/// stderr, which the harness does not swallow) that the suite is skipped.
+pub fn server_url(backend: Backend) -> Option<String> {
+    let variable = backend.url_variable()?;
+    let url = std::env::var(variable).ok().filter(|s| !s.is_empty());
+    if url.is_none() {
+        let notice = match backend {
+            Backend::Mysql => &MYSQL_SKIP_NOTICE,
+            _ => &SKIP_NOTICE,
+        };
+        notice.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: no {suite} (set {variable} to run the {suite} suite)",
+                suite = backend.suite()
+            );
+        });
+    }
+    url
+}
 
 /// Spawns an app on SQLite, or on PostgreSQL if asked and configured.
 /// Returns None (after saying so on the terminal) when PostgreSQL is asked
@@ -84,23 +127,10 @@ async fn spawn_configured(
     }
     let database = match backend {
         Backend::Sqlite => None,
-        Backend::Postgres => match std::env::var("TIDINGS_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|s| !s.is_empty())
-        {
-            Some(admin_url) => Some(TestDatabase::create(&admin_url).await),
-            None => {
-                SKIP_NOTICE.call_once(|| {
-                    // Written straight to stderr so the test harness does not
-                    // swallow it: a skipped suite must be visible.
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "skipped: no PostgreSQL (set TIDINGS_TEST_POSTGRES_URL to run the PostgreSQL suite)"
-                    );
-                });
-                return None;
-            }
-        },
+        Backend::Postgres | Backend::Mysql => {
+            let admin_url = server_url(backend)?;
+            Some(TestDatabase::create(&admin_url).await)
+        }
     };
     let url = match &database {
         Some(db) => db.url.clone(),
@@ -284,7 +314,8 @@ pub const TABLES: &[&str] = &[
     "template_sets",
 ];
 
-/// Runs one async test body on SQLite and, when configured, on PostgreSQL:
+/// Runs one async test body on SQLite and, when configured, on PostgreSQL
+/// and MariaDB:
 /// `db_test!(name)` expects `async fn name(app: TestApp)` in scope.
 #[macro_export]
 macro_rules! db_test {
@@ -302,6 +333,13 @@ macro_rules! db_test {
             async fn postgres() {
                 if let Some(app) = $crate::helpers::spawn($crate::helpers::Backend::Postgres).await
                 {
+                    super::$name(app).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                if let Some(app) = $crate::helpers::spawn($crate::helpers::Backend::Mysql).await {
                     super::$name(app).await;
                 }
             }
@@ -335,6 +373,15 @@ macro_rules! db_test_env {
                     super::$name(app).await;
                 }
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                if let Some(app) =
+                    $crate::helpers::spawn_with($crate::helpers::Backend::Mysql, env()).await
+                {
+                    super::$name(app).await;
+                }
+            }
         }
     };
 }
@@ -357,24 +404,20 @@ macro_rules! backend_test {
                     super::$name($crate::helpers::Backend::Postgres).await;
                 }
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                if $crate::helpers::server_url($crate::helpers::Backend::Mysql).is_some() {
+                    super::$name($crate::helpers::Backend::Mysql).await;
+                }
+            }
         }
     };
 }
 
 /// True when `TIDINGS_TEST_POSTGRES_URL` is set; says so once when not.
 pub fn postgres_configured() -> bool {
-    let set = std::env::var("TIDINGS_TEST_POSTGRES_URL")
-        .map(|v| !v.is_empty())
-        .unwrap_or(false);
-    if !set {
-        SKIP_NOTICE.call_once(|| {
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped: no PostgreSQL (set TIDINGS_TEST_POSTGRES_URL to run the PostgreSQL suite)"
-            );
-        });
-    }
-    set
+    server_url(Backend::Postgres).is_some()
 }
 
 /// Environment for delivery tests: loopback sinks allowed.

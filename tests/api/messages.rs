@@ -468,6 +468,33 @@ async fn queue_max_post_size_applies(app: TestApp) {
 }
 db_test!(queue_max_post_size_applies);
 
+/// What a database may quietly get wrong: a body near the largest a post
+/// may carry (MariaDB's TEXT holds 64 KiB), and queue names that differ
+/// only in case (MariaDB's default collation folds case).
+async fn large_bodies_and_names_in_another_case_are_kept(app: TestApp) {
+    let big = "é".repeat(100 * 1024); // 200 KiB of UTF-8
+    let ids = app
+        .post_messages("Orders", json!([{"body": big, "ttl": 300}]))
+        .await;
+    app.post_messages("orders", json!([{"body": "small", "ttl": 300}]))
+        .await;
+    let (status, got) = app
+        .get_json(&format!("/v2/queues/Orders/messages/{}", ids[0]))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(got["body"].as_str().map(str::len), Some(big.len()));
+    for (queue, body) in [("Orders", big.as_str()), ("orders", "small")] {
+        let (status, list) = app
+            .get_json(&format!("/v2/queues/{queue}/messages?echo=true"))
+            .await;
+        assert_eq!(status, 200);
+        let messages = list["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 1, "{queue}");
+        assert_eq!(messages[0]["body"], body);
+    }
+}
+db_test!(large_bodies_and_names_in_another_case_are_kept);
+
 async fn pop_skips_claimed_messages(app: TestApp) {
     let ids = app
         .post_messages("pc", json!([{"body": 1}, {"body": 2}]))

@@ -1,4 +1,4 @@
-//! The PostgreSQL suite's databases: one per test, named
+//! The PostgreSQL and MariaDB suites' databases: one per test, named
 //! `tidings_t_<unix seconds>_<uuid>`, dropped when the test ends (pass or
 //! fail, by `Drop`), and a sweep at the suite's start of any such database
 //! older than an hour (left by a killed run).
@@ -52,7 +52,7 @@ impl TestDatabase {
     pub async fn reserve(admin_url: &str) -> TestDatabase {
         start_sweep(admin_url);
         let name = format!("{PREFIX}{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
-        let mut url = url::Url::parse(admin_url).expect("TIDINGS_TEST_POSTGRES_URL is a URL");
+        let mut url = url::Url::parse(admin_url).expect("the test database server's URL is a URL");
         url.set_path(&format!("/{name}"));
         TestDatabase {
             url: url.to_string(),
@@ -67,14 +67,14 @@ impl TestDatabase {
         start_sweep(admin_url);
         let admin = Database::connect(admin_url)
             .await
-            .expect("connect to TIDINGS_TEST_POSTGRES_URL");
+            .expect("connect to the test database server (TIDINGS_TEST_POSTGRES_URL or TIDINGS_TEST_MYSQL_URL)");
         let name = format!("{PREFIX}{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))
             .await
             .expect("create test database");
         admin.close().await.ok();
-        let mut url = url::Url::parse(admin_url).expect("TIDINGS_TEST_POSTGRES_URL is a URL");
+        let mut url = url::Url::parse(admin_url).expect("the test database server's URL is a URL");
         url.set_path(&format!("/{name}"));
         TestDatabase {
             url: url.to_string(),
@@ -104,14 +104,19 @@ impl Drop for TestDatabase {
     }
 }
 
-/// `DROP DATABASE ... WITH (FORCE)`: the test's server may still hold
-/// connections.
+/// `DROP DATABASE ... WITH (FORCE)` on PostgreSQL: the test's server may
+/// still hold connections (MariaDB drops a database in use as it is).
 async fn drop_database(admin_url: &str, name: &str) -> Result<(), String> {
     let admin = Database::connect(admin_url)
         .await
         .map_err(|e| e.to_string())?;
+    let sql = if admin.get_database_backend() == DbBackend::MySql {
+        format!("DROP DATABASE IF EXISTS {name}")
+    } else {
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    };
     let result = admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute_unprepared(&sql)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string());
@@ -131,15 +136,24 @@ async fn sweep(admin_url: &str) {
                       FROM pg_database WHERE datname LIKE 'tidings\\_t\\_%'";
     let names_only =
         "SELECT datname, NULL::bigint FROM pg_database WHERE datname LIKE 'tidings\\_t\\_%'";
-    let rows = match admin
-        .query_all_raw(Statement::from_string(DbBackend::Postgres, with_times))
-        .await
-    {
-        Ok(rows) => rows,
-        Err(_) => admin
-            .query_all_raw(Statement::from_string(DbBackend::Postgres, names_only))
+    let rows = if admin.get_database_backend() == DbBackend::MySql {
+        let names = "SELECT CAST(schema_name AS CHAR), CAST(NULL AS SIGNED) \
+                     FROM information_schema.schemata WHERE schema_name LIKE 'tidings\\_t\\_%'";
+        admin
+            .query_all_raw(Statement::from_string(DbBackend::MySql, names))
             .await
-            .unwrap_or_default(),
+            .unwrap_or_default()
+    } else {
+        match admin
+            .query_all_raw(Statement::from_string(DbBackend::Postgres, with_times))
+            .await
+        {
+            Ok(rows) => rows,
+            Err(_) => admin
+                .query_all_raw(Statement::from_string(DbBackend::Postgres, names_only))
+                .await
+                .unwrap_or_default(),
+        }
     };
     admin.close().await.ok();
     let cutoff = now_secs().saturating_sub(ABANDONED_AFTER.as_secs());

@@ -206,13 +206,20 @@ async fn sigkill_with_pending_deliveries_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_one_postgres_database() {
-    let Some(admin) = std::env::var("TIDINGS_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-    else {
-        return; // The harness prints the PostgreSQL skip notice.
-    };
-    let db = crate::helpers::pg_databases::TestDatabase::create(&admin).await;
+    if let Some(admin) = crate::helpers::server_url(crate::helpers::Backend::Postgres) {
+        two_processes_share_one_database(&admin).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_one_mariadb_database() {
+    if let Some(admin) = crate::helpers::server_url(crate::helpers::Backend::Mysql) {
+        two_processes_share_one_database(&admin).await;
+    }
+}
+
+async fn two_processes_share_one_database(admin: &str) {
+    let db = crate::helpers::pg_databases::TestDatabase::create(admin).await;
     let sink = HttpSink::start().await;
     // The default lease (120 s): "no duplicates" is a claim about the normal
     // configuration; a 3 s lease can lapse under a loaded machine while an
