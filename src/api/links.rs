@@ -11,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::body;
+use super::page_texts::{self, t, Text};
 use super::pages::{self, Page, PageContext};
 use super::state::AppState;
 use crate::domain::{Namespace, QueueName, Subscriber};
@@ -21,41 +22,30 @@ use crate::store::entities::subscription;
 /// Form bodies here hold one token; anything bigger is not ours.
 const MAX_FORM_BODY: usize = 4096;
 
-fn error_page(status: StatusCode, message: &str) -> HttpResponse {
+fn error_page(lang: &'static str, status: StatusCode, message: Text) -> HttpResponse {
     pages::render(
         Page::Error,
         status,
         &PageContext {
-            title: "This link cannot be used".into(),
-            message: message.into(),
+            lang,
+            title: t(lang, Text::LinkUnusable).into(),
+            message: t(lang, message).into(),
             ..Default::default()
         },
     )
 }
 
-fn problem_page(problem: LinkProblem) -> HttpResponse {
+fn problem_page(lang: &'static str, problem: LinkProblem) -> HttpResponse {
     match problem {
-        LinkProblem::Unknown => error_page(
-            StatusCode::NOT_FOUND,
-            "This link is not valid, or its subscription no longer exists.",
-        ),
-        LinkProblem::Expired => error_page(
-            StatusCode::GONE,
-            "This confirmation link has expired. Subscribe again to get a new one.",
-        ),
-        LinkProblem::Used => error_page(
-            StatusCode::GONE,
-            "This confirmation link has already been used.",
-        ),
+        LinkProblem::Unknown => error_page(lang, StatusCode::NOT_FOUND, Text::LinkUnknown),
+        LinkProblem::Expired => error_page(lang, StatusCode::GONE, Text::LinkExpired),
+        LinkProblem::Used => error_page(lang, StatusCode::GONE, Text::LinkUsed),
     }
 }
 
-fn db_failure(err: sea_orm::DbErr) -> HttpResponse {
+fn db_failure(lang: &'static str, err: sea_orm::DbErr) -> HttpResponse {
     tracing::error!(error = %error_chain(&err), "link handling failed");
-    error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side. Please try again in a few minutes.",
-    )
+    error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, Text::OurFailure)
 }
 
 fn masked(sub: &subscription::Model) -> String {
@@ -91,20 +81,23 @@ async fn read_form(req: &HttpRequest, payload: web::Payload) -> String {
     }
 }
 
-fn confirm_page(view: ConfirmView, queue: &str, just_now: bool) -> HttpResponse {
+fn confirm_page(
+    lang: &'static str,
+    view: ConfirmView,
+    queue: &str,
+    just_now: bool,
+) -> HttpResponse {
     let (sub, message) = match view {
-        ConfirmView::Ready(sub) if just_now => (
-            sub,
-            "Your subscription is confirmed. You will receive this queue's messages.",
-        ),
+        ConfirmView::Ready(sub) if just_now => (sub, t(lang, Text::ConfirmedNow)),
         ConfirmView::Ready(sub) => (sub, ""),
-        ConfirmView::AlreadyConfirmed(sub) => (sub, "This subscription is already confirmed."),
+        ConfirmView::AlreadyConfirmed(sub) => (sub, t(lang, Text::AlreadyConfirmed)),
     };
     pages::render(
         Page::Confirmed,
         StatusCode::OK,
         &PageContext {
-            title: "Subscription confirmed".into(),
+            lang,
+            title: t(lang, Text::ConfirmedTitle).into(),
             queue: queue.into(),
             address: masked(&sub),
             message: message.into(),
@@ -120,23 +113,25 @@ fn link_queue(req: &HttpRequest, raw: &str) -> Option<QueueName> {
 
 /// GET of the confirmation link: the page with one Confirm button.
 pub async fn show_confirm(state: &AppState, raw_queue: &str, req: &HttpRequest) -> HttpResponse {
+    let lang = page_texts::language(req);
     let query = req.query_string();
     let (Some(subscriber), Some(token), Some(name)) = (
         value(query, "subscriber"),
         value(query, "confirm_token"),
         link_queue(req, raw_queue),
     ) else {
-        return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
+        return error_page(lang, StatusCode::BAD_REQUEST, Text::LinkIncomplete);
     };
     let queue = name.name();
     match link_actions::inspect_confirm(&state.deps(), name.as_str(), &subscriber, &token).await {
-        Err(err) => db_failure(err),
-        Ok(Err(problem)) => problem_page(problem),
+        Err(err) => db_failure(lang, err),
+        Ok(Err(problem)) => problem_page(lang, problem),
         Ok(Ok(ConfirmView::Ready(sub))) => pages::render(
             Page::Confirm,
             StatusCode::OK,
             &PageContext {
-                title: "Confirm your subscription".into(),
+                lang,
+                title: t(lang, Text::ConfirmTitle).into(),
                 queue: queue.into(),
                 address: masked(&sub),
                 action_url: self_url(req),
@@ -144,7 +139,7 @@ pub async fn show_confirm(state: &AppState, raw_queue: &str, req: &HttpRequest) 
                 message: String::new(),
             },
         ),
-        Ok(Ok(view)) => confirm_page(view, queue, false),
+        Ok(Ok(view)) => confirm_page(lang, view, queue, false),
     }
 }
 
@@ -156,6 +151,7 @@ pub async fn do_confirm(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
+    let lang = page_texts::language(req);
     let form = read_form(req, payload).await;
     let pick = |key: &str| value(req.query_string(), key).or_else(|| value(&form, key));
     let (Some(subscriber), Some(token), Some(name)) = (
@@ -163,27 +159,28 @@ pub async fn do_confirm(
         pick("confirm_token"),
         link_queue(req, raw_queue),
     ) else {
-        return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
+        return error_page(lang, StatusCode::BAD_REQUEST, Text::LinkIncomplete);
     };
     let queue = name.name();
     match link_actions::confirm(&state.deps(), name.as_str(), &subscriber, &token).await {
-        Err(err) => db_failure(err),
-        Ok(Err(problem)) => problem_page(problem),
-        Ok(Ok(view)) => confirm_page(view, queue, true),
+        Err(err) => db_failure(lang, err),
+        Ok(Err(problem)) => problem_page(lang, problem),
+        Ok(Ok(view)) => confirm_page(lang, view, queue, true),
     }
 }
 
-fn unsubscribed_page(view: UnsubscribeView, queue: &str) -> HttpResponse {
+fn unsubscribed_page(lang: &'static str, view: UnsubscribeView, queue: &str) -> HttpResponse {
     let message = if view.already {
-        "This address was already unsubscribed from this queue."
+        t(lang, Text::AlreadyUnsubscribed)
     } else {
-        "You are unsubscribed and will receive no more messages from this queue."
+        t(lang, Text::UnsubscribedNow)
     };
     pages::render(
         Page::Unsubscribed,
         StatusCode::OK,
         &PageContext {
-            title: "Unsubscribed".into(),
+            lang,
+            title: t(lang, Text::UnsubscribedTitle).into(),
             queue: queue.into(),
             address: masked(&view.subscription),
             message: message.into(),
@@ -198,23 +195,25 @@ pub async fn show_unsubscribe(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> HttpResponse {
+    let lang = page_texts::language(&req);
     let (raw_queue, id) = path.into_inner();
     let (Some(token), Some(name)) = (
         value(req.query_string(), "token"),
         link_queue(&req, &raw_queue),
     ) else {
-        return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
+        return error_page(lang, StatusCode::BAD_REQUEST, Text::LinkIncomplete);
     };
     let queue = name.name().to_string();
     match link_actions::inspect_unsubscribe(&state.deps(), name.as_str(), &id, &token).await {
-        Err(err) => db_failure(err),
-        Ok(Err(problem)) => problem_page(problem),
-        Ok(Ok(view)) if view.already => unsubscribed_page(view, &queue),
+        Err(err) => db_failure(lang, err),
+        Ok(Err(problem)) => problem_page(lang, problem),
+        Ok(Ok(view)) if view.already => unsubscribed_page(lang, view, &queue),
         Ok(Ok(view)) => pages::render(
             Page::Unsubscribe,
             StatusCode::OK,
             &PageContext {
-                title: "Unsubscribe".into(),
+                lang,
+                title: t(lang, Text::UnsubscribeTitle).into(),
                 queue: queue.clone(),
                 address: masked(&view.subscription),
                 action_url: self_url(&req),
@@ -234,16 +233,17 @@ pub async fn do_unsubscribe(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
+    let lang = page_texts::language(&req);
     let (raw_queue, id) = path.into_inner();
     let form = read_form(&req, payload).await;
     let token = value(req.query_string(), "token").or_else(|| value(&form, "token"));
     let (Some(token), Some(name)) = (token, link_queue(&req, &raw_queue)) else {
-        return error_page(StatusCode::BAD_REQUEST, "This link is incomplete.");
+        return error_page(lang, StatusCode::BAD_REQUEST, Text::LinkIncomplete);
     };
     let queue = name.name().to_string();
     match link_actions::unsubscribe(&state.deps(), name.as_str(), &id, &token).await {
-        Err(err) => db_failure(err),
-        Ok(Err(problem)) => problem_page(problem),
-        Ok(Ok(view)) => unsubscribed_page(view, &queue),
+        Err(err) => db_failure(lang, err),
+        Ok(Err(problem)) => problem_page(lang, problem),
+        Ok(Ok(view)) => unsubscribed_page(lang, view, &queue),
     }
 }

@@ -5,6 +5,8 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
+use super::page_texts::{t, Text};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Confirm,
@@ -31,6 +33,8 @@ impl Page {
 /// `action_url` are only set on pages with a button.
 #[derive(Debug, Clone, Default)]
 pub struct PageContext {
+    /// `en`, `de` or `fr` (`page_texts::language`); empty is English.
+    pub lang: &'static str,
     pub title: String,
     pub queue: String,
     pub address: String,
@@ -68,19 +72,27 @@ fn body(page: Page, ctx: &PageContext) -> String {
     let queue = escape(&ctx.queue);
     let address = escape(&ctx.address);
     let message = escape(&ctx.message);
+    let lang = if ctx.lang.is_empty() { "en" } else { ctx.lang };
+    let sentence = |text: Text| {
+        t(lang, text)
+            .replace("{address}", &format!("<strong>{address}</strong>"))
+            .replace("{queue}", &format!("<strong>{queue}</strong>"))
+    };
     let main = match page {
         Page::Confirm => format!(
-            "<p>Confirm that <strong>{address}</strong> should receive the messages of queue <strong>{queue}</strong>.</p>{}",
-            form(ctx, "confirm_token", "Confirm subscription")
+            "<p>{}</p>{}",
+            sentence(Text::ConfirmSentence),
+            form(ctx, "confirm_token", t(lang, Text::ConfirmButton))
         ),
         Page::Unsubscribe => format!(
-            "<p>Stop sending the messages of queue <strong>{queue}</strong> to <strong>{address}</strong>?</p>{}",
-            form(ctx, "token", "Unsubscribe")
+            "<p>{}</p>{}",
+            sentence(Text::UnsubscribeSentence),
+            form(ctx, "token", t(lang, Text::UnsubscribeButton))
         ),
         Page::Confirmed | Page::Unsubscribed | Page::Error => format!("<p>{message}</p>"),
     };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head><body><h1>{title}</h1>{main}</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head><body><h1>{title}</h1>{main}</body></html>\n",
         title = escape(&ctx.title),
     )
 }
@@ -106,6 +118,7 @@ mod tests {
     #[test]
     fn escapes_everything() {
         let ctx = PageContext {
+            lang: "de",
             title: "<t>".into(),
             queue: "q\"".into(),
             address: "a***@x".into(),
@@ -117,5 +130,8 @@ mod tests {
         assert!(html.contains("&lt;t&gt;"));
         assert!(html.contains("action=\"/p?a=1&amp;b=&quot;\""));
         assert!(!body(Page::Error, &ctx).contains("<script>"));
+        assert!(html.contains("<html lang=\"de\">"), "{html}");
+        assert!(html.contains("Bestätigen Sie, dass <strong>a***@x</strong> die Nachrichten der Queue <strong>q&quot;</strong> erhalten soll."), "{html}");
+        assert!(html.contains(">Abonnement bestätigen</button>"));
     }
 }

@@ -7,7 +7,12 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{Backend, TestApp};
+use tidings::domain::links;
+use tidings::domain::subscription::NewSubscription;
+use tidings::domain::{ProjectId, QueueName};
+use tidings::service::subscriptions;
+
+use crate::helpers::{Backend, TestApp, PROJECT};
 use crate::smtp_sink::SmtpSink;
 use crate::template_sets::{mail_app, preview, put_set, send, subscribe};
 
@@ -217,3 +222,79 @@ async fn sets_per_language_fall_back(backend: Backend) {
     assert_eq!(sink.messages().len(), received, "a preview sends nothing");
 }
 crate::backend_test!(sets_per_language_fall_back);
+
+async fn page(app: &TestApp, method: Method, path: &str, language: Option<&str>) -> (u16, String) {
+    let mut req = app.bare(method, path);
+    if let Some(language) = language {
+        req = req.header("Accept-Language", language);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// The public pages speak the browser's language (`Accept-Language`).
+async fn public_pages_follow_accept_language(app: TestApp) {
+    let doc = json!({"subscriber": "mailto:anna@example.com", "ttl": 86400});
+    let new = NewSubscription::from_json(doc.as_object().unwrap()).unwrap();
+    let created = subscriptions::create(
+        &app.state.deps(),
+        &ProjectId::parse(PROJECT).unwrap(),
+        &QueueName::parse("q").unwrap(),
+        new,
+    )
+    .await
+    .unwrap();
+    let link = url::Url::parse(&created.confirm_url.unwrap()).unwrap();
+    let path = format!("{}?{}", link.path(), link.query().unwrap_or(""));
+
+    let (status, html) = page(&app, Method::GET, &path, Some("de-AT, de;q=0.9, en;q=0.5")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"de\">"), "{html}");
+    assert!(
+        html.contains("<title>Bestätigen Sie Ihr Abonnement</title>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("die Nachrichten der Queue <strong>q</strong> erhalten soll."),
+        "{html}"
+    );
+    assert!(html.contains(">Abonnement bestätigen</button>"), "{html}");
+    // q-values decide: French wins over a lower-ranked German.
+    let (_, html) = page(&app, Method::GET, &path, Some("de;q=0.3, fr-CA;q=0.8")).await;
+    assert!(html.contains("<html lang=\"fr\">"), "{html}");
+    assert!(html.contains(">Confirmer l’abonnement</button>"), "{html}");
+    // None, or one tidings does not speak: English.
+    for language in [None, Some("es-MX, es"), Some("*"), Some("not a tag!!")] {
+        let (status, html) = page(&app, Method::GET, &path, language).await;
+        assert_eq!(status, 200, "{language:?}");
+        assert!(
+            html.contains(">Confirm subscription</button>"),
+            "{language:?}: {html}"
+        );
+    }
+    let (status, html) = page(&app, Method::POST, &path, Some("fr")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Votre abonnement est confirmé."), "{html}");
+    let (status, html) = page(&app, Method::POST, &path, Some("de")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Dieses Abonnement ist bereits bestätigt."),
+        "{html}"
+    );
+    let bad =
+        "/v2/queues/q/subscriptions?subscriber=mailto%3Aanna%40example.com&confirm_token=nope";
+    let (status, html) = page(&app, Method::GET, bad, Some("fr")).await;
+    assert_eq!(status, 404, "{html}");
+    assert!(html.contains("Ce lien n’est pas valide"), "{html}");
+
+    let unsubscribe = links::unsubscribe_url("http://h", &app.state.secret, "q", &created.id);
+    let link = url::Url::parse(&unsubscribe).unwrap();
+    let path = format!("{}?{}", link.path(), link.query().unwrap_or(""));
+    let (status, html) = page(&app, Method::GET, &path, Some("fr")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(">Se désabonner</button>"), "{html}");
+    let (status, html) = page(&app, Method::POST, &path, Some("de")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Sie sind abgemeldet"), "{html}");
+}
+crate::db_test!(public_pages_follow_accept_language);
