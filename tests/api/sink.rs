@@ -26,6 +26,8 @@ pub struct Received {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request reached the sink.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -72,6 +74,7 @@ async fn record(
         path: req.path().to_string(),
         headers,
         body: body.to_vec(),
+        at: std::time::Instant::now(),
     });
     shared.arrived.notify_waiters();
     if let Mode::Slow(ms) = mode {

@@ -1,7 +1,8 @@
 //! A real SMTP server for tests: speaks enough ESMTP over TCP on 127.0.0.1
 //! for lettre (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), records each
 //! accepted message, counts connections, and can be told to refuse RCPT or
-//! DATA with a chosen reply code.
+//! DATA with a chosen reply code, or to go away (`stop`: the port refuses,
+//! open sessions are cut) and come back on the same port (`restart`).
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +21,8 @@ pub struct ReceivedMail {
     pub data: String,
     /// 1-based number of the connection that carried it.
     pub connection: usize,
+    /// When the server answered 250 to its DATA.
+    pub at: std::time::Instant,
 }
 
 impl ReceivedMail {
@@ -53,12 +56,13 @@ struct State {
     connections: AtomicUsize,
     rcpt_reply: Mutex<Option<u16>>,
     data_reply: Mutex<Option<u16>>,
+    sessions: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 pub struct SmtpSink {
     pub port: u16,
     state: Arc<State>,
-    server: JoinHandle<()>,
+    server: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl SmtpSink {
@@ -72,8 +76,28 @@ impl SmtpSink {
         SmtpSink {
             port,
             state,
-            server,
+            server: Mutex::new(Some(server)),
         }
+    }
+
+    /// The relay goes away: the port refuses connections and every open
+    /// session is cut mid-conversation.
+    pub fn stop(&self) {
+        if let Some(server) = self.server.lock().expect("sink lock").take() {
+            server.abort();
+        }
+        for session in self.state.sessions.lock().expect("sink lock").drain(..) {
+            session.abort();
+        }
+    }
+
+    /// The relay comes back on the same port.
+    pub async fn restart(&self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("rebind smtp sink port");
+        let server = tokio::spawn(accept_loop(listener, self.state.clone()));
+        *self.server.lock().expect("sink lock") = Some(server);
     }
 
     /// `smtp://127.0.0.1:<port>`, ready for `TIDINGS_MAIL_URL`.
@@ -125,14 +149,17 @@ impl SmtpSink {
 
 impl Drop for SmtpSink {
     fn drop(&mut self) {
-        self.server.abort();
+        self.stop();
     }
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>) {
     while let Ok((stream, _)) = listener.accept().await {
         let number = state.connections.fetch_add(1, Ordering::SeqCst) + 1;
-        tokio::spawn(serve(stream, state.clone(), number));
+        let session = tokio::spawn(serve(stream, state.clone(), number));
+        let mut sessions = state.sessions.lock().expect("sink lock");
+        sessions.retain(|s| !s.is_finished());
+        sessions.push(session.abort_handle());
     }
 }
 
@@ -197,6 +224,7 @@ async fn session(stream: TcpStream, state: Arc<State>, connection: usize) -> std
                                 rcpt_to: std::mem::take(&mut rcpt_to),
                                 data,
                                 connection,
+                                at: std::time::Instant::now(),
                             });
                         state.arrived.notify_waiters();
                         "250 2.0.0 queued\r\n".to_string()
