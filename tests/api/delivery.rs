@@ -375,7 +375,12 @@ async fn fan_out_to_a_thousand_webhooks_and_a_hundred_mailboxes(backend: Backend
     let mut paths: Vec<String> = got.iter().map(|r| r.path.clone()).collect();
     paths.sort();
     paths.dedup();
-    assert_eq!(got.len(), 1000, "exactly once each");
+    assert_eq!(
+        got.len(),
+        1000,
+        "exactly once each; attempts that did not deliver: {}",
+        failed_attempts(&app).await
+    );
     assert_eq!(paths.len(), 1000);
     let mails = smtp.wait_for(100, WAIT).await;
     let mut rcpts: Vec<String> = mails.iter().flat_map(|m| m.rcpt_to.clone()).collect();
@@ -385,6 +390,36 @@ async fn fan_out_to_a_thousand_webhooks_and_a_hundred_mailboxes(backend: Backend
     assert_eq!(rcpts.len(), 100);
 }
 backend_test!(fan_out_to_a_thousand_webhooks_and_a_hundred_mailboxes);
+
+/// The attempt log of every attempt that did not deliver (outcome, code,
+/// detail, duration), for a failure message to say why.
+async fn failed_attempts(app: &TestApp) -> String {
+    use sea_orm::ConnectionTrait;
+    let sql = "SELECT outcome, code, detail, duration_ms FROM delivery_attempts \
+               WHERE outcome <> 'delivered' ORDER BY id LIMIT 20";
+    let rows = app
+        .state
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.state.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap_or_default();
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {:?} {} ({} ms)",
+                r.try_get_by_index::<String>(0).unwrap_or_default(),
+                r.try_get_by_index::<Option<i32>>(1).ok().flatten(),
+                r.try_get_by_index::<String>(2).unwrap_or_default(),
+                r.try_get_by_index::<i64>(3).unwrap_or_default()
+            )
+        })
+        .collect();
+    format!("{} shown: {}", lines.len(), lines.join("; "))
+}
 
 async fn the_outbox_survives_a_restart_between_commit_and_send(backend: Backend) {
     let smtp = SmtpSink::start().await;
