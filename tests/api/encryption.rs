@@ -272,3 +272,33 @@ async fn a_wrong_or_missing_key_is_a_startup_error(backend: Backend) {
     }
 }
 backend_test!(a_wrong_or_missing_key_is_a_startup_error);
+
+/// A topic that sets `_enable_encrypt_messages` seals its messages too.
+async fn topic_bodies_are_sealed(backend: Backend) {
+    let app = spawn_with(backend, keys(KEY_A, None)).await.unwrap();
+    let resp = app
+        .send_json(
+            Method::PUT,
+            "/v2/topics/alerts",
+            &json!({"_enable_encrypt_messages": true}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let resp = app
+        .send_json(
+            Method::POST,
+            "/v2/topics/alerts/messages",
+            &json!({"messages": [{"body": {"secret": MARKER}}]}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let posted: Value = resp.json().await.unwrap();
+    let href = posted["resources"][0].as_str().unwrap().to_string();
+    let stored = raw_rows(&app, "SELECT body AS text, key_id FROM messages").await;
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].0.contains(MARKER) && stored[0].1.is_some());
+    let (status, one) = app.get_json(&href).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["body"], json!({"secret": MARKER}));
+}
+backend_test!(topic_bodies_are_sealed);
