@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::authorize::Granted;
 use super::body;
 use super::context::check_content_negotiation;
+use super::openapi::schemas;
 use super::params::Params;
 use super::state::AppState;
 use crate::config::AuthMode;
@@ -38,6 +39,19 @@ fn bounce_json(row: &bounce::Model, with_raw: bool) -> Value {
     out
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/bounces",
+    tag = "bounces",
+    summary = "Take in a bounce (RFC 3464 DSN or RFC 5965 ARF, raw; admin of *)",
+    params(
+        ("recipient" = Option<String>, Query, description = "The address the MTA received it for (carries the VERP token)"),
+    ),
+    request_body(content = String, content_type = "message/rfc822"),
+    responses(
+        (status = 201, description = "Recorded (and acted on when it matched a delivery)", body = schemas::Bounce),
+    ),
+)]
 pub async fn post(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -107,6 +121,20 @@ fn visible_project(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/bounces",
+    tag = "bounces",
+    summary = "The bounce audit trail (a project's admin: its own)",
+    params(
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+        ("project" = Option<String>, Query, description = "Only this project's"),
+    ),
+    responses(
+        (status = 200, description = "Newest first", body = schemas::BounceList),
+    ),
+)]
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     check_content_negotiation(&req)?;
     let params = Params::parse(req.query_string());
@@ -131,6 +159,18 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
     Ok(HttpResponse::Ok().json(json!({"bounces": items, "links": links})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/bounces/{bounce_id}",
+    tag = "bounces",
+    summary = "One bounce with its raw report",
+    params(
+        ("bounce_id" = String, Path, description = "The bounce id"),
+    ),
+    responses(
+        (status = 200, description = "The bounce", body = schemas::Bounce),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     req: HttpRequest,

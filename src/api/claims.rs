@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use super::body;
 use super::context::RequestContext;
 use super::messages::format_message;
+use super::openapi::schemas;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::*;
@@ -48,6 +49,21 @@ fn check_ttl(ttl: i64) -> ApiResult<()> {
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/queues/{queue}/claims",
+    tag = "claims",
+    summary = "Claim messages",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("limit" = Option<i64>, Query, description = "How many to claim (1 to 20)"),
+    ),
+    request_body(content = schemas::ClaimRequest),
+    responses(
+        (status = 201, description = "The claimed messages", body = schemas::MessageList),
+        (status = 204, description = "Nothing to claim"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -112,6 +128,19 @@ pub async fn create(
         .json(json!({"messages": messages})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/claims/{claim_id}",
+    tag = "claims",
+    summary = "A claim",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("claim_id" = String, Path, description = "The claim id"),
+    ),
+    responses(
+        (status = 200, description = "The claim", body = schemas::Claim),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -136,6 +165,20 @@ pub async fn get(
     })))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v2/queues/{queue}/claims/{claim_id}",
+    tag = "claims",
+    summary = "Renew a claim",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("claim_id" = String, Path, description = "The claim id"),
+    ),
+    request_body(content = schemas::ClaimRequest),
+    responses(
+        (status = 204, description = "Renewed"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path.0))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -162,6 +205,19 @@ pub async fn update(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v2/queues/{queue}/claims/{claim_id}",
+    tag = "claims",
+    summary = "Release a claim",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("claim_id" = String, Path, description = "The claim id"),
+    ),
+    responses(
+        (status = 204, description = "Released"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path.0))]
 pub async fn release(
     state: web::Data<AppState>,

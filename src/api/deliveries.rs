@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::context::RequestContext;
+use super::openapi::schemas;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
@@ -60,6 +61,22 @@ async fn require_subscription(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/subscriptions/{subscription_id}/deliveries",
+    tag = "deliveries",
+    summary = "A subscription's delivery log",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("subscription_id" = String, Path, description = "The subscription id"),
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+        ("status" = Option<String>, Query, description = "Only deliveries in this status"),
+    ),
+    responses(
+        (status = 200, description = "A page of deliveries with their attempts", body = schemas::DeliveryList),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -116,6 +133,20 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(json!({"deliveries": items, "links": links})))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/queues/{queue}/subscriptions/{subscription_id}/deliveries/{delivery_id}/retry",
+    tag = "deliveries",
+    summary = "Retry a failed delivery now",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("subscription_id" = String, Path, description = "The subscription id"),
+        ("delivery_id" = String, Path, description = "The delivery id"),
+    ),
+    responses(
+        (status = 202, description = "Queued again", body = schemas::Delivery),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path.0, subscription_id = %path.1))]
 pub async fn retry(
     state: web::Data<AppState>,
@@ -149,6 +180,15 @@ pub async fn retry(
 }
 
 /// Prometheus text exposition; needs no API headers (scrapers send none).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Prometheus metrics (a reader token of project *)",
+    responses(
+        (status = 200, description = "The metrics", body = String, content_type = "text/plain; version=0.0.4"),
+    ),
+)]
 pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let backlog = deliveries::backlog(&state.db, state.now()).await?;
     Ok(HttpResponse::Ok()

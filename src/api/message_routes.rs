@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::body;
 use super::context::RequestContext;
+use super::openapi::schemas;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_MESSAGES_POST_SIZE, MAX_PER_PAGE};
@@ -68,6 +69,21 @@ fn to_json(routes: Routes, path: &str, limit: i64, stored: bool) -> Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/queues/{queue}/routes",
+    tag = "routing",
+    summary = "Who would receive a message with this body (a dry run)",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+    ),
+    request_body(content = schemas::RouteProbe),
+    responses(
+        (status = 200, description = "The subscriptions that would and would not receive it", body = schemas::Routes),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn for_body(
     state: web::Data<AppState>,
@@ -99,6 +115,21 @@ pub async fn for_body(
     Ok(HttpResponse::Ok().json(to_json(routes, req.path(), limit, false)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/messages/{message_id}/routes",
+    tag = "routing",
+    summary = "Who received a stored message, and why",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("message_id" = String, Path, description = "The message id"),
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+    ),
+    responses(
+        (status = 200, description = "The routes", body = schemas::Routes),
+    ),
+)]
 pub async fn for_message(
     state: web::Data<AppState>,
     ctx: RequestContext,

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::body;
 use super::context::RequestContext;
+use super::openapi::schemas;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::*;
@@ -44,6 +45,19 @@ fn post_too_large(max: i64) -> impl Fn() -> ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/queues/{queue}/messages",
+    tag = "messages",
+    summary = "Post messages",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    request_body(content = schemas::MessagesPost),
+    responses(
+        (status = 201, description = "Posted", body = schemas::Posted),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn post(
     state: web::Data<AppState>,
@@ -183,6 +197,25 @@ fn parse_batch(
     Ok(batch)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/messages",
+    tag = "messages",
+    summary = "List messages, or get some by id",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+        ("echo" = Option<bool>, Query, description = "Include this client's own messages"),
+        ("include_claimed" = Option<bool>, Query, description = "Include claimed messages"),
+        ("include_delayed" = Option<bool>, Query, description = "Include delayed messages"),
+        ("ids" = Option<String>, Query, description = "Comma-separated message ids: just these"),
+    ),
+    responses(
+        (status = 200, description = "The messages", body = schemas::MessageList),
+        (status = 204, description = "No message"),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -257,6 +290,19 @@ async fn get_many(
     Ok(HttpResponse::Ok().json(json!({"messages": messages})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/messages/{message_id}",
+    tag = "messages",
+    summary = "One message",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("message_id" = String, Path, description = "The message id"),
+    ),
+    responses(
+        (status = 200, description = "The message", body = schemas::Message),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -276,6 +322,20 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(format_message(&state.keys, &name, &row, now)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v2/queues/{queue}/messages/{message_id}",
+    tag = "messages",
+    summary = "Delete a message",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("message_id" = String, Path, description = "The message id"),
+        ("claim_id" = Option<String>, Query, description = "The claim holding it, if claimed"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path.0))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -311,6 +371,21 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v2/queues/{queue}/messages",
+    tag = "messages",
+    summary = "Delete messages by id, or pop some",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("ids" = Option<String>, Query, description = "Comma-separated message ids"),
+        ("pop" = Option<i64>, Query, description = "How many to pop (1 to 20)"),
+    ),
+    responses(
+        (status = 200, description = "The popped messages", body = schemas::MessageList),
+        (status = 204, description = "Deleted"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn delete_many(
     state: web::Data<AppState>,

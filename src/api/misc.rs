@@ -4,9 +4,20 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::context::RequestContext;
+use super::openapi::schemas;
 use super::state::AppState;
 use crate::error::{ApiError, ApiResult};
 
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "discovery",
+    summary = "The API versions",
+    responses(
+        (status = 300, description = "The versions this server speaks", body = Object),
+    ),
+    security(()),
+)]
 pub async fn versions(req: HttpRequest) -> ApiResult<HttpResponse> {
     super::context::check_content_negotiation(&req)?;
     Ok(HttpResponse::MultipleChoices().json(json!({
@@ -20,6 +31,15 @@ pub async fn versions(req: HttpRequest) -> ApiResult<HttpResponse> {
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/ping",
+    tag = "discovery",
+    summary = "Storage reachable?",
+    responses(
+        (status = 204, description = "Reachable"),
+    ),
+)]
 pub async fn ping(state: web::Data<AppState>, _ctx: RequestContext) -> ApiResult<HttpResponse> {
     match state.db.ping().await {
         Ok(()) => Ok(HttpResponse::NoContent().finish()),
@@ -29,10 +49,28 @@ pub async fn ping(state: web::Data<AppState>, _ctx: RequestContext) -> ApiResult
     }
 }
 
+#[utoipa::path(
+    head,
+    path = "/v2/ping",
+    tag = "discovery",
+    summary = "Storage reachable? (no body)",
+    responses(
+        (status = 204, description = "Reachable"),
+    ),
+)]
 pub async fn ping_head(state: web::Data<AppState>, ctx: RequestContext) -> ApiResult<HttpResponse> {
     ping(state, ctx).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/health",
+    tag = "discovery",
+    summary = "Storage and message volume of the project",
+    responses(
+        (status = 200, description = "Health", body = schemas::Health),
+    ),
+)]
 pub async fn health(state: web::Data<AppState>, ctx: RequestContext) -> ApiResult<HttpResponse> {
     let started = std::time::Instant::now();
     let reachable = state.db.ping().await.is_ok();
@@ -59,6 +97,15 @@ pub async fn health(state: web::Data<AppState>, ctx: RequestContext) -> ApiResul
 /// (`subscriptions_id`), so clients that read it see what they expect.
 const HOMEDOC: &str = include_str!("homedoc.json");
 
+#[utoipa::path(
+    get,
+    path = "/v2",
+    tag = "discovery",
+    summary = "Zaqar's JSON home document",
+    responses(
+        (status = 200, description = "The home document", body = Object, content_type = "application/json-home"),
+    ),
+)]
 pub async fn homedoc(_ctx: RequestContext) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json-home"))

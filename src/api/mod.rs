@@ -15,6 +15,7 @@ pub mod messages;
 pub mod misc;
 pub mod notification_policy;
 pub mod notification_rules;
+pub mod openapi;
 pub mod page_texts;
 pub mod pages;
 pub mod params;

@@ -6,6 +6,15 @@ use super::context::RequestContext;
 use super::state::AppState;
 use crate::error::ApiResult;
 
+#[utoipa::path(
+    get,
+    path = "/v2/notification_types",
+    tag = "routing",
+    summary = "The notification types this server declares",
+    responses(
+        (status = 200, description = "The types", body = Object),
+    ),
+)]
 pub async fn notification_types(
     state: web::Data<AppState>,
     _ctx: RequestContext,
@@ -15,6 +24,18 @@ pub async fn notification_types(
 
 /// The effective policy: the queue's `_supported_notifications`, else the
 /// server's `[supported_notifications]`, else none.
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/notification_policy",
+    tag = "routing",
+    summary = "The notification policy in force on a queue",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    responses(
+        (status = 200, description = "The policy", body = Object),
+    ),
+)]
 pub async fn queue_policy(
     state: web::Data<AppState>,
     ctx: RequestContext,

@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::body;
 use super::context::RequestContext;
+use super::openapi::schemas;
 use super::params::Params;
 use super::queue_patch::{self, JSON_PATCH_TYPE};
 use super::state::AppState;
@@ -23,6 +24,20 @@ fn metadata_too_large() -> ApiError {
     ApiError::invalid(metadata_too_large_text())
 }
 
+#[utoipa::path(
+    put,
+    path = "/v2/queues/{queue}",
+    tag = "queues",
+    summary = "Create a queue (with metadata)",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created"),
+        (status = 204, description = "It already existed"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -64,6 +79,18 @@ pub async fn create(
         .finish())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}",
+    tag = "queues",
+    summary = "A queue's metadata",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    responses(
+        (status = 200, description = "The metadata, reserved keys with their defaults", body = Object),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -74,6 +101,19 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(queue_metadata::with_defaults(&stored)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v2/queues/{queue}",
+    tag = "queues",
+    summary = "Change a queue's metadata (JSON patch)",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    request_body(content = Vec<schemas::PatchOperation>, content_type = "application/openstack-messaging-v2.0-json-patch"),
+    responses(
+        (status = 200, description = "The metadata after the change", body = Object),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn patch(
     state: web::Data<AppState>,
@@ -136,6 +176,18 @@ pub async fn patch(
     Ok(HttpResponse::Ok().json(queue_metadata::with_defaults(&metadata)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v2/queues/{queue}",
+    tag = "queues",
+    summary = "Delete a queue",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    responses(
+        (status = 204, description = "Deleted (or never there)"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -149,6 +201,22 @@ pub async fn delete(
 
 const LIST_PARAMS: [&str; 5] = ["limit", "marker", "detailed", "name", "with_count"];
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues",
+    tag = "queues",
+    summary = "List queues",
+    params(
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+        ("detailed" = Option<bool>, Query, description = "Include each queue's metadata"),
+        ("with_count" = Option<bool>, Query, description = "Include the number of queues"),
+        ("name" = Option<String>, Query, description = "Only queues whose name contains this"),
+    ),
+    responses(
+        (status = 200, description = "A page of queues", body = schemas::QueueList),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -255,6 +323,18 @@ fn filter_value(raw: &str) -> Value {
         .unwrap_or_else(|_| Value::String(raw.to_string()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/stats",
+    tag = "queues",
+    summary = "Message counts of a queue",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    responses(
+        (status = 200, description = "The counts", body = schemas::QueueStats),
+    ),
+)]
 pub async fn stats(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -304,6 +384,19 @@ fn purge_types(doc: &Value) -> ApiResult<Vec<String>> {
         .collect()
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/queues/{queue}/purge",
+    tag = "queues",
+    summary = "Remove a queue's messages and/or subscriptions",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    request_body(content = schemas::Purge),
+    responses(
+        (status = 204, description = "Purged"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path))]
 pub async fn purge(
     state: web::Data<AppState>,

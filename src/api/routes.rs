@@ -67,6 +67,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(not_allowed("GET"))),
     )
     .service(
+        web::resource("/v2/openapi.json")
+            .route(web::get().to(super::openapi::document))
+            .default_service(web::to(plain_not_allowed("GET"))),
+    )
+    .service(
         web::resource("/v2/ping")
             .route(web::get().to(misc::ping))
             .route(web::head().to(misc::ping_head))

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::body;
 use super::context::RequestContext;
+use super::openapi::schemas;
 use super::state::AppState;
 use crate::domain::{iso_time, signed_url};
 use crate::error::{ApiError, ApiResult};
@@ -69,6 +70,19 @@ fn expires(value: Option<&Value>, now: i64) -> ApiResult<String> {
     Ok(signed_url::format_expires(at))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/queues/{queue}/share",
+    tag = "queues",
+    summary = "A pre-signed URL for a queue",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    request_body(content = schemas::Share),
+    responses(
+        (status = 200, description = "The signature and what it signs", body = Object),
+    ),
+)]
 pub async fn share(
     state: web::Data<AppState>,
     ctx: RequestContext,

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::body;
 use super::context::RequestContext;
 use super::links;
+use super::openapi::schemas;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
@@ -95,6 +96,20 @@ const COLLECTION_PATTERNS: [&str; 2] = [
     "/v2/topics/{queue}/subscriptions",
 ];
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/subscriptions",
+    tag = "subscriptions",
+    summary = "List subscriptions",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+    ),
+    responses(
+        (status = 200, description = "A page of subscriptions", body = schemas::SubscriptionList),
+    ),
+)]
 pub async fn collection_get(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -107,6 +122,19 @@ pub async fn collection_get(
     list(&state, ctx, &path, &req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/queues/{queue}/subscriptions",
+    tag = "subscriptions",
+    summary = "Subscribe (a webhook, an email address or an AMQP exchange)",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+    ),
+    request_body(content = schemas::SubscriptionRequest),
+    responses(
+        (status = 201, description = "Subscribed (an email address is sent a confirmation first)", body = schemas::Subscribed),
+    ),
+)]
 pub async fn collection_post(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -177,6 +205,19 @@ async fn list(
     Ok(HttpResponse::Ok().json(json!({"subscriptions": items, "links": links})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/subscriptions/{subscription_id}",
+    tag = "subscriptions",
+    summary = "A subscription (secrets masked)",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("subscription_id" = String, Path, description = "The subscription id"),
+    ),
+    responses(
+        (status = 200, description = "The subscription", body = schemas::Subscription),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -191,6 +232,20 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(to_json(&row, now)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v2/queues/{queue}/subscriptions/{subscription_id}",
+    tag = "subscriptions",
+    summary = "Change a subscription",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("subscription_id" = String, Path, description = "The subscription id"),
+    ),
+    request_body(content = schemas::SubscriptionPatch),
+    responses(
+        (status = 204, description = "Changed"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path.0, subscription_id = %path.1))]
 pub async fn patch(
     state: web::Data<AppState>,
@@ -237,6 +292,19 @@ pub async fn patch(
         .finish())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v2/queues/{queue}/subscriptions/{subscription_id}",
+    tag = "subscriptions",
+    summary = "Delete a subscription",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("subscription_id" = String, Path, description = "The subscription id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path.0, subscription_id = %path.1))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -251,6 +319,20 @@ pub async fn delete(
 
 /// `PUT .../confirm {"confirmed": bool}`, also reached with Zaqar's
 /// pre-signed headers from a webhook confirmation (checked by the context).
+#[utoipa::path(
+    put,
+    path = "/v2/queues/{queue}/subscriptions/{subscription_id}/confirm",
+    tag = "subscriptions",
+    summary = "Confirm (or unconfirm) a subscription",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("subscription_id" = String, Path, description = "The subscription id"),
+    ),
+    request_body(content = schemas::Confirm),
+    responses(
+        (status = 204, description = "Done"),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(queue = %path.0, subscription_id = %path.1))]
 pub async fn confirm(
     state: web::Data<AppState>,

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::body;
 use super::context::{check_content_negotiation, RequestContext};
+use super::openapi::schemas;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::iso_time;
@@ -60,6 +61,19 @@ fn address(raw: &str) -> ApiResult<String> {
     parse_address(raw).map_err(ApiError::invalid)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/suppressions",
+    tag = "suppressions",
+    summary = "The project's suppression list",
+    params(
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+    ),
+    responses(
+        (status = 200, description = "A page of entries", body = schemas::SuppressionList),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -68,6 +82,19 @@ pub async fn list(
     list_scope(&state, project_scope(&ctx), &req).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/server/suppressions",
+    tag = "suppressions",
+    summary = "The server-wide suppression list (admin of *)",
+    params(
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+    ),
+    responses(
+        (status = 200, description = "A page of entries", body = schemas::SuppressionList),
+    ),
+)]
 pub async fn server_list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     check_content_negotiation(&req)?;
     list_scope(&state, SuppressionScope::Server, &req).await
@@ -96,6 +123,18 @@ async fn list_scope(
     Ok(HttpResponse::Ok().json(json!({"suppressions": items, "links": links})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/suppressions/{address}",
+    tag = "suppressions",
+    summary = "One entry of the project's list",
+    params(
+        ("address" = String, Path, description = "An email address (the domain part compares in any letter case)", example = "ann@example.com"),
+    ),
+    responses(
+        (status = 200, description = "The entry", body = schemas::Suppression),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -104,6 +143,18 @@ pub async fn get(
     get_scope(&state, project_scope(&ctx), &path).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/server/suppressions/{address}",
+    tag = "suppressions",
+    summary = "One entry of the server-wide list",
+    params(
+        ("address" = String, Path, description = "An email address (the domain part compares in any letter case)", example = "ann@example.com"),
+    ),
+    responses(
+        (status = 200, description = "The entry", body = schemas::Suppression),
+    ),
+)]
 pub async fn server_get(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -129,6 +180,20 @@ fn not_suppressed() -> ApiError {
     ApiError::not_found("The address is not on the suppression list.")
 }
 
+#[utoipa::path(
+    put,
+    path = "/v2/suppressions/{address}",
+    tag = "suppressions",
+    summary = "Suppress an address in the project",
+    params(
+        ("address" = String, Path, description = "An email address (the domain part compares in any letter case)", example = "ann@example.com"),
+    ),
+    request_body(content = schemas::SuppressionRequest),
+    responses(
+        (status = 200, description = "Replaced", body = schemas::Suppression),
+        (status = 201, description = "Suppressed", body = schemas::Suppression),
+    ),
+)]
 pub async fn put(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -139,6 +204,20 @@ pub async fn put(
     put_scope(&state, project_scope(&ctx), &req, &path, payload).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/v2/server/suppressions/{address}",
+    tag = "suppressions",
+    summary = "Suppress an address everywhere",
+    params(
+        ("address" = String, Path, description = "An email address (the domain part compares in any letter case)", example = "ann@example.com"),
+    ),
+    request_body(content = schemas::SuppressionRequest),
+    responses(
+        (status = 200, description = "Replaced", body = schemas::Suppression),
+        (status = 201, description = "Suppressed", body = schemas::Suppression),
+    ),
+)]
 pub async fn server_put(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -237,6 +316,18 @@ fn entry_fields(doc: &Map<String, Value>, now: i64) -> ApiResult<(SuppressionRea
     Ok((reason, expires_at))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v2/suppressions/{address}",
+    tag = "suppressions",
+    summary = "Lift a suppression",
+    params(
+        ("address" = String, Path, description = "An email address (the domain part compares in any letter case)", example = "ann@example.com"),
+    ),
+    responses(
+        (status = 204, description = "Lifted"),
+    ),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -245,6 +336,18 @@ pub async fn delete(
     delete_scope(&state, project_scope(&ctx), &path).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v2/server/suppressions/{address}",
+    tag = "suppressions",
+    summary = "Lift a server-wide suppression",
+    params(
+        ("address" = String, Path, description = "An email address (the domain part compares in any letter case)", example = "ann@example.com"),
+    ),
+    responses(
+        (status = 204, description = "Lifted"),
+    ),
+)]
 pub async fn server_delete(
     state: web::Data<AppState>,
     req: HttpRequest,

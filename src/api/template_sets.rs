@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::body;
 use super::context::RequestContext;
+use super::openapi::schemas;
 use super::params::Params;
 use super::state::AppState;
 use crate::domain::limits::{DEFAULT_PER_PAGE, MAX_MESSAGES_POST_SIZE, MAX_PER_PAGE};
@@ -67,6 +68,20 @@ fn sources(set: &TemplateSet) -> SetSources<'_> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/templates",
+    tag = "templates",
+    summary = "A queue's template sets",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("limit" = Option<i64>, Query, description = "Items per page (1 to 20)"),
+        ("marker" = Option<String>, Query, description = "Where the previous page ended (its `next` link carries it)"),
+    ),
+    responses(
+        (status = 200, description = "A page of sets", body = schemas::TemplateSetList),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -98,6 +113,19 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(json!({"templates": items, "links": links})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/queues/{queue}/templates/{name}",
+    tag = "templates",
+    summary = "One template set",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("name" = String, Path, description = "The template set: 1 to 64 of a-z, 0-9, _ and -", example = "default"),
+    ),
+    responses(
+        (status = 200, description = "The set", body = schemas::TemplateSetEntry),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -118,6 +146,21 @@ pub async fn get(
     }
 }
 
+#[utoipa::path(
+    put,
+    path = "/v2/queues/{queue}/templates/{name}",
+    tag = "templates",
+    summary = "Store a template set (checked in the sandbox first)",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("name" = String, Path, description = "The template set: 1 to 64 of a-z, 0-9, _ and -", example = "default"),
+    ),
+    request_body(content = schemas::TemplateSetRequest),
+    responses(
+        (status = 200, description = "Replaced", body = schemas::TemplateSetEntry),
+        (status = 201, description = "Stored", body = schemas::TemplateSetEntry),
+    ),
+)]
 pub async fn put(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -155,6 +198,19 @@ pub async fn put(
         .json(set_json(&queue, &row)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v2/queues/{queue}/templates/{name}",
+    tag = "templates",
+    summary = "Delete a template set",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("name" = String, Path, description = "The template set: 1 to 64 of a-z, 0-9, _ and -", example = "default"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+    ),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -179,6 +235,20 @@ pub async fn delete(
 /// what it would receive from this set; `locale` overrides the language).
 /// The `default` name previews the built-in (or operator's) email when
 /// the queue has no `default` set.
+#[utoipa::path(
+    post,
+    path = "/v2/queues/{queue}/templates/{name}/preview",
+    tag = "templates",
+    summary = "Render a set with a sample body (sends nothing)",
+    params(
+        ("queue" = String, Path, description = "The queue: 1 to 64 of A-Z, a-z, 0-9, _ and -", example = "orders"),
+        ("name" = String, Path, description = "The template set: 1 to 64 of a-z, 0-9, _ and -", example = "default"),
+    ),
+    request_body(content = Object),
+    responses(
+        (status = 200, description = "The rendered email", body = schemas::Preview),
+    ),
+)]
 pub async fn preview(
     state: web::Data<AppState>,
     ctx: RequestContext,

@@ -25,6 +25,7 @@ mod encryption;
 mod languages;
 mod messages;
 mod misc;
+mod openapi;
 mod pg_missing_database;
 mod process;
 mod queues;
