@@ -8,6 +8,7 @@ mod mailer;
 mod mailto;
 mod outgoing;
 mod sendmail;
+mod smtp_pool;
 
 pub use address::{mask_address, mask_addresses_in};
 pub use compose::{
