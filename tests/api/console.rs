@@ -230,3 +230,138 @@ async fn with_tokens_the_console_needs_a_sign_in() {
         .unwrap();
     assert_eq!(get(&app, "/console/p1", Some(&session)).await.status(), 303);
 }
+
+/// A dead letter has a "Redeliver" button on its subscription page; the
+/// form queues it again (the API's log shows the next attempt), a post
+/// without the page's CSRF field or from a reader changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_is_redelivered_from_the_subscription_page() {
+    let env = HashMap::from([
+        (
+            "TIDINGS_WEBHOOK_ALLOW_NETS".to_string(),
+            "127.0.0.0/8".to_string(),
+        ),
+        ("TIDINGS_AUTH".to_string(), "token".to_string()),
+    ]);
+    let app = spawn_with(Backend::Sqlite, env).await.unwrap();
+    let sink = HttpSink::start().await;
+    sink.set_mode(crate::sink::Mode::Status(500));
+    let admin = token(&app, PROJECT, Role::Admin).await;
+    let reader = token(&app, PROJECT, Role::Reader).await;
+    let api = |method: Method, path: &str| {
+        app.bare(method, path)
+            .header("X-Auth-Token", admin.clone())
+            .header("X-Project-Id", PROJECT)
+            .header("Client-ID", "3381af92-2b9e-11e3-b191-71861300734c")
+    };
+    let policy = json!({"retries_with_no_delay": 1, "minimum_delay_retries": 0, "maximum_delay_retries": 0,
+                        "minimum_delay": 5, "maximum_delay": 15, "retry_backoff_function": "linear"});
+    let created = api(Method::POST, "/v2/queues/orders/subscriptions")
+        .json(&json!({"subscriber": sink.url("/hook"), "ttl": 3600, "options": {"_retry_policy": policy}}))
+        .send()
+        .await
+        .unwrap();
+    let status = created.status();
+    let sub: serde_json::Value = created.json().await.unwrap();
+    assert_eq!(status, 201, "{sub}");
+    let sub = sub["subscription_id"].as_str().unwrap().to_string();
+    let posted = api(Method::POST, "/v2/queues/orders/messages")
+        .json(&json!({"messages": [{"ttl": 300, "body": {"n": 1}}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 201);
+    for _ in 0..10 {
+        app.drain().await;
+        app.clock.advance_secs(60);
+    }
+    let log_path = format!("/v2/queues/orders/subscriptions/{sub}/deliveries");
+    let log: serde_json::Value = api(Method::GET, &log_path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["deliveries"][0]["status"], "failed", "{log}");
+    let id = log["deliveries"][0]["id"].as_str().unwrap().to_string();
+    let attempts = log["deliveries"][0]["attempts"].as_array().unwrap().len();
+
+    let page_path = format!("/console/{PROJECT}/queues/orders/subscriptions/{sub}");
+    let action = format!("{page_path}/deliveries/{id}/redeliver");
+    let session = |resp: &Response| pair(&set_cookie(resp, "tidings_console_token").unwrap());
+    let signed_in = sign_in(&app, &admin, None).await;
+    let admin_session = session(&signed_in);
+    let page = get(&app, &page_path, Some(&admin_session)).await;
+    let csrf_cookie = pair(&set_cookie(&page, "tidings_console_csrf").expect("a CSRF cookie"));
+    let page = html(page).await;
+    assert!(page.contains(&format!("action=\"{action}\"")), "{page}");
+    assert!(page.contains(">Redeliver</button>"), "{page}");
+    let field = csrf_field(&page);
+    let cookies = format!("{admin_session}; {csrf_cookie}");
+
+    let post = |cookies: String, body: String| {
+        app.bare(Method::POST, &action)
+            .header("Cookie", cookies)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    let forged = post(cookies.clone(), "csrf=forged".into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "a redeliver without the page's field");
+    let cross = post(cookies.clone(), format!("csrf={field}"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403, "a redeliver from another origin");
+    let reader_session = session(&sign_in(&app, &reader, None).await);
+    let by_reader = post(
+        format!("{reader_session}; {csrf_cookie}"),
+        format!("csrf={field}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(by_reader.status(), 403, "a reader redelivering");
+    let reader_page = html(get(&app, &page_path, Some(&reader_session)).await).await;
+    assert!(
+        !reader_page.contains(">Redeliver</button>"),
+        "{reader_page}"
+    );
+    let unchanged: serde_json::Value = api(Method::GET, &log_path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["deliveries"][0]["status"], "failed");
+
+    sink.set_mode(crate::sink::Mode::Status(200));
+    let done = post(cookies.clone(), format!("csrf={field}"))
+        .header("Origin", app.address.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"].to_str().unwrap(), page_path);
+    assert_eq!(app.drain().await, 1);
+    let log: serde_json::Value = api(Method::GET, &log_path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["deliveries"][0]["status"], "delivered", "{log}");
+    assert_eq!(
+        log["deliveries"][0]["attempts"].as_array().unwrap().len(),
+        attempts + 1
+    );
+    let page = html(get(&app, &page_path, Some(&admin_session)).await).await;
+    assert!(page.contains("status-delivered"), "{page}");
+    assert!(!page.contains(">Redeliver</button>"), "{page}");
+}

@@ -5,6 +5,7 @@
 //! API's `authorize` middleware lets `/console` through and every handler
 //! here asks `Viewer` instead. Every response carries the security headers
 //! of `respond`; every form that changes something carries a CSRF token.
+mod actions;
 mod csrf;
 mod form;
 mod respond;
@@ -30,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/{project}/queues/{queue}/subscriptions/{id}",
                 web::get().to(views::subscription),
+            )
+            .route(
+                "/{project}/queues/{queue}/subscriptions/{id}/deliveries/{delivery}/redeliver",
+                web::post().to(actions::redeliver),
             )
             .default_service(web::to(respond::not_found)),
     );

@@ -10,7 +10,7 @@ use super::PREFIX;
 use crate::api::state::AppState;
 use crate::api::subscriptions;
 use crate::clock::iso8601;
-use crate::domain::{ProjectId, QueueName, TokenScope};
+use crate::domain::{ProjectId, QueueName, Role, TokenScope};
 use crate::store;
 use crate::store::deliveries::STATUS_FAILED;
 use crate::store::entities::{delivery, delivery_attempt};
@@ -217,7 +217,11 @@ pub async fn subscription(
     answer(&state, &req, page).await
 }
 
-fn delivery_json(d: &delivery::Model, attempts: &[delivery_attempt::Model]) -> Value {
+fn delivery_json(
+    d: &delivery::Model,
+    attempts: &[delivery_attempt::Model],
+    subscription_url: &str,
+) -> Value {
     let mine: Vec<Value> = attempts
         .iter()
         .filter(|a| a.delivery_id == d.id)
@@ -237,6 +241,7 @@ fn delivery_json(d: &delivery::Model, attempts: &[delivery_attempt::Model]) -> V
         "message_id": d.message_id,
         "status": d.status,
         "dead": d.status == STATUS_FAILED,
+        "redeliver_url": format!("{subscription_url}/deliveries/{}/redeliver", d.id),
         "reason": d.last_error,
         "attempts": mine,
     })
@@ -261,7 +266,15 @@ async fn subscription_page(
         store::deliveries::list_for_subscription(&state.db, &row.id, None, None, PAGE).await?;
     let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
     let attempts = store::deliveries::attempts_for(&state.db, &ids).await?;
-    let deliveries: Vec<Value> = rows.iter().map(|d| delivery_json(d, &attempts)).collect();
+    let here = format!(
+        "{}/subscriptions/{}",
+        queue_url(&project, name.as_str()),
+        segment(&row.id)
+    );
+    let deliveries: Vec<Value> = rows
+        .iter()
+        .map(|d| delivery_json(d, &attempts, &here))
+        .collect();
     let options = serde_json::to_string_pretty(&shown["options"]).unwrap_or_default();
     Ok(respond::page(
         state,
@@ -278,6 +291,7 @@ async fn subscription_page(
             "options": options,
             "expires": iso8601(row.expires_at),
             "deliveries": deliveries,
+            "can_redeliver": viewer.role.allows(Role::Subscriber),
             "viewer": viewer_json(&viewer),
         }),
     ))
