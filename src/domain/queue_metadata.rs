@@ -6,6 +6,10 @@ use super::limits::*;
 use super::queue_name::QueueName;
 use super::retry_policy;
 
+/// tidings' own key: `true` opens the queue's self-subscribe page
+/// (`/subscribe/{project}/{queue}`). Only a boolean (or null) is stored.
+pub const PUBLIC_SUBSCRIBE: &str = "_public_subscribe";
+
 /// Reserved keys and the defaults shown when they are absent or falsy.
 pub fn reserved_defaults() -> Map<String, Value> {
     let mut m = Map::new();
@@ -160,6 +164,11 @@ pub fn validate(meta: &Map<String, Value>) -> Result<(), String> {
             return Err("_enable_encrypt_messages must be boolean.".into());
         }
     }
+    if let Some(v) = meta.get(PUBLIC_SUBSCRIBE) {
+        if !v.is_null() && !v.is_boolean() {
+            return Err(format!("{PUBLIC_SUBSCRIBE} must be boolean."));
+        }
+    }
     if let Some(v) = meta.get("_dead_letter_queue") {
         if !v.is_null() && !v.is_string() {
             return Err("_dead_letter_queue must be a queue name.".into());
@@ -194,12 +203,14 @@ mod tests {
             json!({"_max_messages_post_size": 262145}),
             json!({"_default_message_delay": 901}),
             json!({"_enable_encrypt_messages": "yes"}),
+            json!({"_public_subscribe": "true"}),
+            json!({"_public_subscribe": 1}),
             json!({"_retry_policy": {"minimum_delay": 30, "maximum_delay": 5}}),
         ];
         for meta in bad {
             assert!(validate(meta.as_object().unwrap()).is_err(), "{meta}");
         }
-        let good = json!({"_default_message_ttl": 60, "_default_message_delay": 0, "x": [1]});
+        let good = json!({"_default_message_ttl": 60, "_default_message_delay": 0, "x": [1], "_public_subscribe": true});
         assert!(validate(good.as_object().unwrap()).is_ok());
     }
 }

@@ -87,6 +87,42 @@ async fn patch(app: &TestApp, queue: &str, ops: Value) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// `_public_subscribe` opens the self-subscribe page: a boolean or
+/// nothing, on PUT and PATCH alike; anything else is a 400 that stores
+/// nothing.
+async fn public_subscribe_is_boolean_only(app: TestApp) {
+    for bad in [json!("true"), json!(1), json!({"on": true})] {
+        let resp = app
+            .send_json(
+                Method::PUT,
+                "/v2/queues/open",
+                &json!({"_public_subscribe": bad}),
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 400, "{bad}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["description"], "_public_subscribe must be boolean.");
+    }
+    let resp = app
+        .send_json(
+            Method::PUT,
+            "/v2/queues/open",
+            &json!({"_public_subscribe": true}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let (status, body) = patch(
+        &app,
+        "open",
+        json!([{"op": "replace", "path": "/metadata/_public_subscribe", "value": "no"}]),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (_, meta) = app.get_json("/v2/queues/open").await;
+    assert_eq!(meta["_public_subscribe"], true);
+}
+db_test!(public_subscribe_is_boolean_only);
+
 async fn patch_add_replace_remove(app: TestApp) {
     app.send_json(Method::PUT, "/v2/queues/p", &json!({"a": 1, "b": 2}))
         .await;
