@@ -24,6 +24,9 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A connection idle longer than this is probed with NOOP before reuse;
 /// one reused at once (a burst) is not, which saves a round trip per email.
 const PROBE_AFTER: Duration = Duration::from_secs(2);
+/// Bounds the NOOP probe and the QUIT on close: a relay that vanished
+/// without a FIN would otherwise keep a send waiting for an answer forever.
+const SHORT_EXCHANGE: Duration = Duration::from_secs(5);
 
 /// How the connection is secured after EHLO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +117,7 @@ impl SmtpPool {
                 Ok(response)
             }
             Ok(result) => {
-                connection.abort().await;
+                close(connection).await;
                 Ok(result?)
             }
             // Dropping the connection closes it: after a timeout the
@@ -131,13 +134,17 @@ impl SmtpPool {
             let waited = idle.since.elapsed();
             let mut connection = idle.connection;
             if waited > IDLE_TIMEOUT {
-                connection.abort().await;
+                close(connection).await;
                 continue;
             }
-            if waited <= PROBE_AFTER || connection.test_connected().await {
+            if waited <= PROBE_AFTER {
                 return Some(connection);
             }
-            connection.abort().await;
+            let probe = tokio::time::timeout(SHORT_EXCHANGE, connection.test_connected()).await;
+            if probe == Ok(true) {
+                return Some(connection);
+            }
+            close(connection).await;
         }
     }
 
@@ -191,4 +198,9 @@ impl SmtpPool {
             )),
         }
     }
+}
+
+/// QUIT and close, bounded; past the bound, dropping closes the socket.
+async fn close(mut connection: AsyncSmtpConnection) {
+    let _ = tokio::time::timeout(SHORT_EXCHANGE, connection.abort()).await;
 }
