@@ -276,13 +276,17 @@ async fn a_dead_letter_is_redelivered_from_the_subscription_page() {
         app.clock.advance_secs(60);
     }
     let log_path = format!("/v2/queues/orders/subscriptions/{sub}/deliveries");
-    let log: serde_json::Value = api(Method::GET, &log_path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (api_ref, log_ref) = (&api, &log_path);
+    let delivery_log = move || async move {
+        api_ref(Method::GET, log_ref)
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let log = delivery_log().await;
     assert_eq!(log["deliveries"][0]["status"], "failed", "{log}");
     let id = log["deliveries"][0]["id"].as_str().unwrap().to_string();
     let attempts = log["deliveries"][0]["attempts"].as_array().unwrap().len();
@@ -349,13 +353,7 @@ async fn a_dead_letter_is_redelivered_from_the_subscription_page() {
     assert_eq!(done.status(), 303);
     assert_eq!(done.headers()["location"].to_str().unwrap(), page_path);
     assert_eq!(app.drain().await, 1);
-    let log: serde_json::Value = api(Method::GET, &log_path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = delivery_log().await;
     assert_eq!(log["deliveries"][0]["status"], "delivered", "{log}");
     assert_eq!(
         log["deliveries"][0]["attempts"].as_array().unwrap().len(),
